@@ -1,0 +1,189 @@
+"""SQLModel tables: the store is the single source of truth for mentions, cards, the calendar and cursors.
+
+Later capabilities extend these tables through new Alembic revisions rather than rewrite them:
+keys are stable (a mention is unique by network + external id, an outbox row by its purpose key).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, DateTime, Index, Text, UniqueConstraint
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware datetimes on every backend: SQLite has no zone, so store UTC and re-attach it."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; use an aware UTC datetime")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _ts(nullable: bool = False, index: bool = False) -> Any:
+    return Field(default=None, sa_column=Column(UTCDateTime(), nullable=nullable, index=index))
+
+
+class Author(SQLModel, table=True):
+    """A person or account that talks about the brand, once per network."""
+
+    __tablename__ = "authors"
+    __table_args__ = (UniqueConstraint("network", "handle", name="uq_authors_network_handle"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    network: str = Field(max_length=20)
+    handle: str = Field(max_length=255)
+    name: str | None = Field(default=None, max_length=255)
+    followers: int | None = None
+    first_seen_at: datetime = _ts()
+    last_seen_at: datetime = _ts()
+
+
+class Mention(SQLModel, table=True):
+    """One mention, comment or reply, with the decisions the pipeline took on it and its triage status."""
+
+    __tablename__ = "mentions"
+    __table_args__ = (
+        UniqueConstraint("network", "external_id", name="uq_mentions_network_external_id"),
+        Index("ix_mentions_created_at", "created_at"),
+        Index("ix_mentions_status_created_at", "status", "created_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    network: str = Field(max_length=20)
+    external_id: str = Field(max_length=255)
+    source: str = Field(max_length=100)
+    kind: str = Field(max_length=20)
+    author_id: int = Field(foreign_key="authors.id", index=True)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    lang: str | None = Field(default=None, max_length=10)
+    permalink: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    parent_id: str | None = Field(default=None, max_length=255)
+    conversation_id: str | None = Field(default=None, max_length=255)
+    created_at: datetime = _ts()
+    ingested_at: datetime = _ts()
+    raw: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    sentiment_label: str = Field(max_length=10)
+    sentiment_compound: float
+    responsibility: str | None = Field(default=None, max_length=100)
+    route_reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    # open -> handled (later: snoozed, not_relevant, ...)
+    status: str = Field(default="open", max_length=20)
+    handled_by: str | None = Field(default=None, max_length=32)
+    handled_at: datetime | None = _ts(nullable=True)
+
+
+class Assignment(SQLModel, table=True):
+    """Who owns a mention, and why; a reassignment is a new row, so the history stays."""
+
+    __tablename__ = "assignments"
+
+    id: int | None = Field(default=None, primary_key=True)
+    mention_id: int = Field(foreign_key="mentions.id", index=True)
+    responsibility: str | None = Field(default=None, max_length=100)
+    owner: str | None = Field(default=None, max_length=32)
+    reason: str = Field(sa_column=Column(Text, nullable=False))
+    assigned_by: str | None = Field(default=None, max_length=32)
+    assigned_at: datetime = _ts()
+    active: bool = True
+
+
+class OutboxMessage(SQLModel, table=True):
+    """A Slack message the bot owes: written with the change that needs it, delivered exactly once.
+
+    `key` names the message's purpose ("card:42"), so the same purpose never yields two messages.
+    A card row is posted once (`ts` recorded), then re-rendered with chat.update whenever
+    `version` moves past `sent_version`.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        UniqueConstraint("key", name="uq_outbox_key"),
+        Index("ix_outbox_due", "status", "next_attempt_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=200)
+    kind: str = Field(max_length=20)  # card | message
+    channel: str = Field(max_length=80)
+    # The id Slack answered with (a user id given as channel becomes a DM id); chat.update needs it.
+    channel_id: str | None = Field(default=None, max_length=80)
+    mention_id: int | None = Field(default=None, foreign_key="mentions.id", index=True)
+    # For plain messages: the Block Kit payload to send; cards are rendered from their mention row.
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # pending -> sending -> sent; parked when Slack refuses for good (channel_not_found, ...)
+    status: str = Field(default="pending", max_length=20)
+    version: int = 1
+    sent_version: int = 0
+    ts: str | None = Field(default=None, max_length=40)
+    attempts: int = 0
+    next_attempt_at: datetime = _ts()
+    last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    created_at: datetime = _ts()
+    updated_at: datetime = _ts()
+
+
+class CalendarPost(SQLModel, table=True):
+    """A planned (or published) brand post in the content calendar."""
+
+    __tablename__ = "calendar_posts"
+    __table_args__ = (Index("ix_calendar_posts_scheduled_at", "scheduled_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    network: str = Field(max_length=20)
+    scheduled_at: datetime = _ts()
+    title: str = Field(max_length=300)
+    pillar: str | None = Field(default=None, max_length=100)
+    promo: bool = False
+    owner: str | None = Field(default=None, max_length=32)
+    status: str = Field(default="scheduled", max_length=20)  # draft | scheduled | published | cancelled
+    external_id: str | None = Field(default=None, max_length=255)
+    permalink: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
+class SourceCursor(SQLModel, table=True):
+    """Where a source stopped, and how it is doing; one row per configured source."""
+
+    __tablename__ = "source_cursors"
+
+    source: str = Field(primary_key=True, max_length=100)
+    cursor: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    items_seen: int = 0
+    last_success_at: datetime | None = _ts(nullable=True)
+    last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    last_error_at: datetime | None = _ts(nullable=True)
+
+
+class RejectedItem(SQLModel, table=True):
+    """A payload item a source could not read, kept aside with its reason for the admins."""
+
+    __tablename__ = "rejected_items"
+
+    id: int | None = Field(default=None, primary_key=True)
+    source: str = Field(max_length=100)
+    network: str = Field(max_length=20)
+    reason: str = Field(sa_column=Column(Text, nullable=False))
+    raw: Any = Field(default=None, sa_column=Column(JSON, nullable=True))
+    seen_at: datetime = _ts()
+
+
+class ProcessedRequest(SQLModel, table=True):
+    """Slack interactions already applied, so a retried click is not applied twice."""
+
+    __tablename__ = "processed_requests"
+
+    key: str = Field(primary_key=True, max_length=200)
+    seen_at: datetime = _ts()

@@ -1,0 +1,15 @@
+"""Slack listeners only: each package registers its listeners on the app through `register(app, deps)`."""
+
+from __future__ import annotations
+
+from slack_bolt import App
+
+from bot.deps import Deps
+from handlers.actions import triage
+from handlers.commands import calendar, kpi
+
+
+def register_all(app: App, deps: Deps) -> None:
+    """Register every listener (the one place that lists them)."""
+    for module in (kpi, calendar, triage):
+        module.register(app, deps)

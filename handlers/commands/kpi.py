@@ -1,0 +1,30 @@
+"""`/kpi`: volume, sentiment shares and open items for today and the last 7 days."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+from sqlmodel import Session
+
+from bot.deps import Deps
+from bot.messages import t
+from bot.render.reports import render_kpi
+from bot.services import kpi
+from handlers.commands.usage import reject_unknown
+
+
+def register(app: App, deps: Deps) -> None:
+    @app.command("/kpi")
+    def kpi_command(ack: Ack, command: dict[str, Any], respond: Respond) -> None:
+        ack()
+        arg = (command.get("text") or "").strip()
+        if arg in ("help", "aide"):
+            respond(text=t("kpi_help", deps.lang), response_type="ephemeral")
+            return
+        if reject_unknown("/kpi", arg, known=("", "7d", "help"), respond=respond, deps=deps):
+            return
+        with Session(deps.engine) as session:
+            today, week = kpi.today_and_week(session, now=deps.clock.now(), tz=deps.workspace.brand.timezone)
+        rendered = render_kpi(today, week, brand=deps.workspace.brand.name, lang=deps.lang)
+        respond(text=rendered.text, blocks=rendered.blocks, response_type="ephemeral")
