@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import socket
 import threading
+from collections.abc import Sequence
 
 import uvicorn
 from slack_bolt import App
@@ -15,15 +16,15 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 logger = logging.getLogger(__name__)
 
 MAX_BODY = 1_000_000  # Slack payloads are far smaller; refuse anything bigger before parsing it
 
 
-def build_asgi(app: App | None, engine: Engine) -> Starlette:
-    """Routes: POST /slack/events (commands, actions, events) and GET /healthz."""
+def build_asgi(app: App | None, engine: Engine, *, extra_routes: Sequence[BaseRoute] = ()) -> Starlette:
+    """Routes: POST /slack/events (commands, actions, events), GET /healthz, and `extra_routes` (webhooks)."""
 
     async def slack_events(request: Request) -> Response:
         assert app is not None
@@ -47,9 +48,10 @@ def build_asgi(app: App | None, engine: Engine) -> Starlette:
         ok = await run_in_threadpool(_database_ok)
         return JSONResponse({"status": "ok" if ok else "error", "database": ok}, status_code=200 if ok else 503)
 
-    routes = [Route("/healthz", healthz, methods=["GET"])]
+    routes: list[BaseRoute] = [Route("/healthz", healthz, methods=["GET"])]
     if app is not None:
         routes.append(Route("/slack/events", slack_events, methods=["POST"]))
+    routes.extend(extra_routes)
     return Starlette(routes=routes)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, DateTime, Index, Integer, Text, UniqueConstraint
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
@@ -84,6 +84,8 @@ class Mention(SQLModel, table=True):
     status: str = Field(default="open", max_length=20)
     handled_by: str | None = Field(default=None, max_length=32)
     handled_at: datetime | None = _ts(nullable=True)
+    # The calendar post this comment answers, when its parent or conversation is a known brand post.
+    calendar_post_id: int | None = Field(default=None, foreign_key="calendar_posts.id", index=True)
 
 
 class Assignment(SQLModel, table=True):
@@ -165,6 +167,16 @@ class SourceCursor(SQLModel, table=True):
     last_success_at: datetime | None = _ts(nullable=True)
     last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     last_error_at: datetime | None = _ts(nullable=True)
+    network: str | None = Field(default=None, max_length=20)
+    last_attempt_at: datetime | None = _ts(nullable=True)
+    next_poll_at: datetime | None = _ts(nullable=True)
+    # No poll before this time: the network's Retry-After, or our backoff after failures.
+    not_before: datetime | None = _ts(nullable=True)
+    consecutive_failures: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
+    # Paused after a 401/403 until the source's config hash differs from `paused_config_hash`.
+    paused_reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    paused_config_hash: str | None = Field(default=None, max_length=32)
+    paused_at: datetime | None = _ts(nullable=True)
 
 
 class RejectedItem(SQLModel, table=True):
@@ -178,6 +190,37 @@ class RejectedItem(SQLModel, table=True):
     reason: str = Field(sa_column=Column(Text, nullable=False))
     raw: Any = Field(default=None, sa_column=Column(JSON, nullable=True))
     seen_at: datetime = _ts()
+    # Hash of (reason, raw): an item served again by a feed is kept and logged once, not at every poll.
+    fingerprint: str | None = Field(default=None, max_length=64, index=True)
+
+
+class OwnPost(SQLModel, table=True):
+    """One of the brand's published posts and its latest engagement, for /kpi and the calendar."""
+
+    __tablename__ = "own_posts"
+    __table_args__ = (
+        UniqueConstraint("network", "external_id", name="uq_own_posts_network_external_id"),
+        Index("ix_own_posts_created_at", "created_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    network: str = Field(max_length=20)
+    external_id: str = Field(max_length=255)
+    source: str = Field(max_length=100)
+    created_at: datetime = _ts()
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    permalink: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    media_type: str | None = Field(default=None, max_length=20)
+    likes: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    comments: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    shares: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    views: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    impressions: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    raw: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    first_seen_at: datetime = _ts()
+    fetched_at: datetime = _ts()
+    # The planned post this publication fulfils (matched on the calendar's external id or permalink).
+    calendar_post_id: int | None = Field(default=None, foreign_key="calendar_posts.id", index=True)
 
 
 class ProcessedRequest(SQLModel, table=True):

@@ -24,6 +24,7 @@ from bot.sentiment import SentimentScorer
 from bot.slack_client import make_client
 from bot.workspace import Workspace
 from monitors.schedule import ScheduledSource, build_scheduler
+from monitors.webhooks import GenericHook, MetaHook, make_ingest, webhook_routes
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +42,9 @@ class RuntimeOptions:
     port: int = 0
     outbox_idle_s: float = 1.0
     serve_http: bool = True
+    # Pushed mentions (`monitors.webhooks.hooks_from_config`): served on the HTTP server under /hooks/.
+    webhooks: dict[str, GenericHook] = field(default_factory=dict)
+    meta_webhooks: dict[str, MetaHook] = field(default_factory=dict)
 
 
 def card_renderer(workspace: Workspace):  # type: ignore[no-untyped-def]
@@ -79,8 +83,10 @@ class Runtime:
         self.deps = Deps(workspace=options.workspace, engine=self.engine, clock=options.clock,
                          scorer=SentimentScorer(), wake_outbox=self.worker.wake)
         self.app = build_app(self.deps, client=self.client, signing_secret=options.signing_secret)
-        self.http = HttpServer(build_asgi(self.app, self.engine), host=options.host, port=options.port) \
-            if options.serve_http else None
+        hooks = webhook_routes(generic=options.webhooks, meta=options.meta_webhooks, ingest=make_ingest(self.deps),
+                               clock=options.clock.now) if options.webhooks or options.meta_webhooks else []
+        self.http = HttpServer(build_asgi(self.app, self.engine, extra_routes=hooks), host=options.host,
+                               port=options.port) if options.serve_http else None
         self.scheduler = build_scheduler(self.deps, options.sources)
         self._started = False
 

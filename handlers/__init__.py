@@ -6,10 +6,10 @@ from slack_bolt import App
 
 from bot.deps import Deps
 from handlers.actions import triage
-from handlers.commands import calendar, kpi
+from handlers.commands import calendar, kpi, veille
 
 
 def register_all(app: App, deps: Deps) -> None:
     """Register every listener (the one place that lists them)."""
-    for module in (kpi, calendar, triage):
+    for module in (kpi, calendar, veille, triage):
         module.register(app, deps)

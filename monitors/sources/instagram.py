@@ -1,27 +1,70 @@
-"""Parse one Instagram Graph API page of comments on a media into a `Page` of `Mention`s.
+"""Instagram (professional accounts): parse Graph API payloads, and `InstagramConnector`.
+
+What a poll reads (through `monitors.sources.meta.Graph`):
+1. the account's media of the last `max(engagement_days, backfill)` days, newest first, with
+   `like_count`, `comments_count` (and an insights metric when configured): `GET /{ig-user-id}/media`;
+2. the comments (and their nested replies) of each of those media whose `comments_count` moved.
+@mentions are not pollable: Meta only delivers them by webhook (field `mentions`), which
+`monitors.webhooks` receives and hands to `InstagramConnector.handle_webhook`; it then fetches the
+mentioning comment or caption through `GET /{ig-user-id}?fields=mentioned_comment.comment_id(...)`
+or `mentioned_media.media_id(...)`. The webhook field `comments` (comments on the account's own
+media) is read straight from the delivery, so a comment shows up before the next poll.
 
 Followed:
+- https://developers.facebook.com/docs/instagram-platform/instagram-graph-api/reference/ig-user/media
+  and https://developers.facebook.com/docs/instagram-platform/reference/instagram-media (IG Media fields:
+  `caption`, `media_type`, `media_product_type`, `permalink`, `timestamp`, `like_count`, `comments_count`);
 - https://developers.facebook.com/docs/instagram-platform/instagram-graph-api/reference/ig-media/comments
   (`GET /{ig-media-id}/comments`, `data` + `paging.cursors.after` / `paging.next`);
 - https://developers.facebook.com/docs/instagram-platform/instagram-graph-api/reference/ig-comment
-  (IG Comment fields) and https://developers.facebook.com/docs/graph-api/changelog/ooc-changes/oct-20-2021
-  (`from{id,username}` and `parent_id`);
+  (IG Comment fields; `POST /{ig-comment-id}?hide=true` hides a comment) and
+  https://developers.facebook.com/docs/graph-api/changelog/ooc-changes/oct-20-2021 (`from{id,username}`
+  and `parent_id`);
 - https://developers.facebook.com/docs/instagram-platform/instagram-graph-api/reference/ig-comment/replies
-  (replies are IG Comments; a reply to a reply is attached to the top-level comment).
-
-The request this parser expects:
-`fields=id,text,timestamp,username,like_count,from,parent_id,replies` (the same shape also comes
-from `GET /{ig-comment-id}/replies`, whose items carry `parent_id`).
+  (`POST /{ig-comment-id}/replies` with `message`; replies are IG Comments; a reply to a reply is
+  attached to the top-level comment);
+- https://developers.facebook.com/docs/instagram-platform/instagram-api-with-facebook-login/mentions
+  and https://developers.facebook.com/docs/instagram-platform/webhooks (the `mentions` and `comments`
+  webhook fields and their `value`s); field shapes of `mentioned_comment` / `mentioned_media` from
+  sns-sdks/python-facebook `testdata/instagram/apidata/users/mentioned_*.json` (APIS.md §B4).
+Unverified (APIS.md gaps): whether every comment carries `parent_id`; the order of the comments
+edge, which is why comments are filtered by watermark rather than by position.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Any
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, ClassVar
 
-from monitors.sources.base import Mention, Page, PayloadInvalid
+from pydantic import Field, SecretStr
+
+from monitors.sources.base import (
+    Connector,
+    Mention,
+    MentionRef,
+    OwnPost,
+    Page,
+    PayloadInvalid,
+    PollResult,
+    SourceError,
+    mention_raw,
+)
+from monitors.sources.http import SourceHttp
+from monitors.sources.kit import EPOCH, Watermark, is_fatal
+from monitors.sources.meta import DEFAULT_GRAPH_URL, Graph, GraphOptions, data_list, insight_value, next_after
+
+logger = logging.getLogger(__name__)
 
 NETWORK = "instagram"
+REPLY_FIELDS = "id,text,timestamp,username,like_count,from{id,username},parent_id"
+COMMENT_FIELDS = f"{REPLY_FIELDS},replies{{{REPLY_FIELDS}}}"
+MEDIA_FIELDS = "id,caption,media_type,media_product_type,permalink,timestamp,like_count,comments_count"
+MENTIONED_COMMENT_FIELDS = "id,text,timestamp,like_count,username"
+MENTIONED_MEDIA_FIELDS = "id,caption,timestamp,media_type,comments_count,like_count,username"
+MEDIA_TYPES = {"IMAGE": "image", "VIDEO": "video", "CAROUSEL_ALBUM": "carousel"}
+MAX_WEBHOOK_CHANGES = 100
 
 
 def parse_comments(
@@ -41,12 +84,7 @@ def parse_comments(
     Raises:
         PayloadInvalid: the page is not an object or its `data` is not a list (e.g. a Graph `error`).
     """
-    if not isinstance(payload, dict):
-        raise PayloadInvalid(NETWORK, f"page is {type(payload).__name__}, not an object", item=payload)
-    items = payload.get("data")
-    if not isinstance(items, list):
-        raise PayloadInvalid(NETWORK, "data is missing or not a list", item=payload)
-
+    items = data_list(NETWORK, payload)
     mentions: list[Mention] = []
     rejected: list[PayloadInvalid] = []
     for item in items:
@@ -60,7 +98,146 @@ def parse_comments(
                 mentions.append(_parse_comment(reply, media_id, media_permalink, parent_id=item["id"]))
             except PayloadInvalid as exc:
                 rejected.append(exc)
-    return Page(mentions=mentions, cursor=_after_cursor(payload.get("paging")), rejected=rejected)
+    return Page(mentions=mentions, cursor=next_after(payload), rejected=rejected)
+
+
+@dataclass(slots=True)
+class MediaPage:
+    """One page of the account's media: engagement snapshots and the paging cursor."""
+
+    posts: list[OwnPost]
+    rejected: list[PayloadInvalid] = field(default_factory=list)
+    after: str | None = None
+
+
+def parse_media(payload: dict[str, Any], *, impressions_metric: str | None = None) -> MediaPage:
+    """Turn one page of `/{ig-user-id}/media` (requested with `MEDIA_FIELDS`) into `OwnPost`s.
+
+    likes = `like_count`, comments = `comments_count`, views/impressions = the configured insights
+    metric (Instagram reports no shares for media). Reels count as "video".
+
+    Raises:
+        PayloadInvalid: the page is not a Graph list page.
+    """
+    result = MediaPage(posts=[], after=next_after(payload))
+    for item in data_list(NETWORK, payload):
+        try:
+            if not isinstance(item, dict):
+                raise PayloadInvalid(NETWORK, f"media is {type(item).__name__}, not an object", item=item)
+            media_id = item.get("id")
+            if not isinstance(media_id, str) or not media_id:
+                raise PayloadInvalid(NETWORK, "media has no string id", item=item)
+            caption = item.get("caption", "")
+            if not isinstance(caption, str):
+                raise PayloadInvalid(NETWORK, f"media {media_id} caption is not a string", item=item)
+            created = _parse_time(item.get("timestamp"), item, what=f"media {media_id} timestamp")
+            kind = MEDIA_TYPES.get(str(item.get("media_type")))
+            if item.get("media_product_type") == "REELS":
+                kind = "video"
+            metric = insight_value(item.get("insights"), impressions_metric)
+            result.posts.append(OwnPost(
+                network=NETWORK, external_id=media_id, created_at=created, text=caption,
+                permalink=_opt_str(item.get("permalink")), media_type=kind,
+                likes=_opt_count(item.get("like_count")), comments=_opt_count(item.get("comments_count")),
+                views=metric if impressions_metric == "views" else None,
+                impressions=metric if impressions_metric != "views" else None, raw=item,
+            ))
+        except PayloadInvalid as exc:
+            result.rejected.append(exc)
+    return result
+
+
+def parse_mentioned_comment(payload: Any, *, media_id: str | None) -> Mention:
+    """Turn `GET /{ig-user-id}?fields=mentioned_comment.comment_id(...){...}` into a "mention".
+
+    Raises:
+        PayloadInvalid: no `mentioned_comment` object, or it lacks an id or a valid timestamp.
+    """
+    item = payload.get("mentioned_comment") if isinstance(payload, dict) else None
+    if not isinstance(item, dict):
+        raise PayloadInvalid(NETWORK, "mentioned_comment is missing or not an object", item=payload)
+    comment = _parse_comment(item, media_id, None, parent_id=None)
+    return Mention(network=NETWORK, external_id=comment.external_id, kind="mention",
+                   author_handle=comment.author_handle, text=comment.text, created_at=comment.created_at,
+                   conversation_id=media_id, raw=item)
+
+
+def parse_mentioned_media(payload: Any) -> Mention:
+    """Turn `GET /{ig-user-id}?fields=mentioned_media.media_id(...){...}` (a caption @mention) into a "mention".
+
+    Raises:
+        PayloadInvalid: no `mentioned_media` object, or it lacks an id or a valid timestamp.
+    """
+    item = payload.get("mentioned_media") if isinstance(payload, dict) else None
+    if not isinstance(item, dict):
+        raise PayloadInvalid(NETWORK, "mentioned_media is missing or not an object", item=payload)
+    media_id = item.get("id")
+    if not isinstance(media_id, str) or not media_id:
+        raise PayloadInvalid(NETWORK, "mentioned_media has no string id", item=item)
+    caption = item.get("caption", "")
+    if not isinstance(caption, str):
+        raise PayloadInvalid(NETWORK, f"mentioned media {media_id} caption is not a string", item=item)
+    created = _parse_time(item.get("timestamp"), item, what=f"mentioned media {media_id} timestamp")
+    return Mention(network=NETWORK, external_id=media_id, kind="mention",
+                   author_handle=_opt_str(item.get("username")) or "unknown", text=caption, created_at=created,
+                   permalink=_opt_str(item.get("permalink")), conversation_id=media_id, raw=item)
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookChange:
+    """One `entry[].changes[]` of an Instagram webhook delivery that Veille acts on."""
+
+    field: str
+    value: dict[str, Any]
+    account_id: str | None
+    time: datetime | None
+
+
+def parse_webhook(payload: Any) -> tuple[list[WebhookChange], list[PayloadInvalid]]:
+    """Split a delivery (`{"object": "instagram", "entry": [{"id", "time", "changes": [...]}]}`) into changes.
+
+    Only the `mentions` and `comments` fields are kept; other fields are ignored (not rejected).
+
+    Raises:
+        PayloadInvalid: the delivery is not an Instagram webhook payload at all.
+    """
+    if not isinstance(payload, dict) or payload.get("object") != "instagram" or not isinstance(
+            payload.get("entry"), list):
+        raise PayloadInvalid(NETWORK, 'expected {"object": "instagram", "entry": [...]}', item=payload)
+    changes: list[WebhookChange] = []
+    rejected: list[PayloadInvalid] = []
+    for entry in payload["entry"]:
+        if not isinstance(entry, dict) or not isinstance(entry.get("changes"), list):
+            rejected.append(PayloadInvalid(NETWORK, "webhook entry has no changes list", item=entry))
+            continue
+        stamp = entry.get("time")
+        when = None
+        if isinstance(stamp, int) and not isinstance(stamp, bool) and 0 < stamp < 32_503_680_000:
+            # Meta sends seconds; some deliveries have been seen in milliseconds.
+            when = EPOCH + timedelta(seconds=stamp if stamp < 10_000_000_000 else stamp / 1000)
+        for change in entry["changes"]:
+            if not isinstance(change, dict) or not isinstance(change.get("value"), dict):
+                rejected.append(PayloadInvalid(NETWORK, "webhook change has no value object", item=change))
+            elif change.get("field") in ("mentions", "comments"):
+                changes.append(WebhookChange(str(change["field"]), change["value"], _opt_str(entry.get("id")), when))
+    if len(changes) > MAX_WEBHOOK_CHANGES:
+        rejected.append(PayloadInvalid(NETWORK, f"delivery has {len(changes)} changes; only the first "
+                                       f"{MAX_WEBHOOK_CHANGES} are read", item=None))
+        changes = changes[:MAX_WEBHOOK_CHANGES]
+    return changes, rejected
+
+
+def parse_webhook_comment(change: WebhookChange, *, received_at: datetime) -> Mention:
+    """Turn a `comments` webhook value (`{id, text, from{id,username}, media{id}, parent_id}`) into a mention.
+
+    The value carries no timestamp: the entry's `time` (else the reception time) stands in.
+
+    Raises:
+        PayloadInvalid: the value has no id or its text is not a string.
+    """
+    item = dict(change.value)
+    item.setdefault("timestamp", (change.time or received_at).astimezone(UTC).isoformat())
+    return _parse_comment(item, None, None, parent_id=None)
 
 
 def _nested_replies(item: dict[str, Any]) -> list[Any]:
@@ -102,14 +279,6 @@ def _parse_comment(
     )
 
 
-def _after_cursor(paging: Any) -> str | None:
-    if not isinstance(paging, dict) or not paging.get("next"):
-        return None
-    cursors = paging.get("cursors")
-    after = cursors.get("after") if isinstance(cursors, dict) else None
-    return _opt_str(after)
-
-
 def _parse_time(value: Any, item: Any, *, what: str) -> datetime:
     if not isinstance(value, str):
         raise PayloadInvalid(NETWORK, f"{what} is missing or not a string", item=item)
@@ -127,3 +296,213 @@ def _parse_time(value: Any, item: Any, *, what: str) -> datetime:
 
 def _opt_str(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
+
+
+def _opt_count(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+
+
+# ---------------------------------------------------------------------------------------------
+# The connector
+
+
+class InstagramOptions(GraphOptions):
+    ig_user_id: str = Field(pattern=r"^[0-9]{1,32}$")
+    # Webhooks (`/hooks/meta/<source>`): the token typed into the app dashboard, checked at subscription.
+    verify_token: SecretStr | None = None
+
+
+class InstagramConnector(Connector):
+    """Polls one Instagram professional account: media engagement and comments; mentions arrive by webhook.
+
+    Cursor (JSON): `{"media": {media_id: {"wm": watermark, "count": comments_count when last read}}}`.
+    A media's comments are read again only when `comments_count` moved. They are filtered by
+    watermark, not by position, so the (undocumented) order of the comments edge does not matter;
+    a media with more comments than `max_pages` pages moves its watermark to the newest one read and
+    logs that older ones were skipped.
+    """
+
+    network: ClassVar[str] = NETWORK
+    Options: ClassVar[type[InstagramOptions]] = InstagramOptions
+    default_base_url: ClassVar[str] = DEFAULT_GRAPH_URL
+    options: InstagramOptions
+
+    def _graph(self, http: SourceHttp) -> Graph:
+        return Graph(self.name, NETWORK, self.base_url, self.options, http)
+
+    def poll(self, cursor: dict[str, Any], *, http: SourceHttp, now: datetime) -> PollResult:
+        """Read recent media and their engagement, then new comments on media whose count moved."""
+        graph = self._graph(http)
+        first_run = not cursor
+        backfill_start = now - self.backfill
+        window_start = min(now - timedelta(days=self.engagement_days), backfill_start)
+        engagement_start = now - timedelta(days=self.engagement_days)
+        result = PollResult(mentions=[], cursor={})
+
+        media = self._read_media(graph, window_start, result)
+        old = cursor.get("media") if isinstance(cursor.get("media"), dict) else {}
+        new: dict[str, Any] = {}
+        for post in media:
+            if post.created_at >= engagement_start:
+                result.own_posts.append(post)
+            state = old.get(post.external_id) if isinstance(old.get(post.external_id), dict) else None
+            if state is not None and post.comments is not None and state.get("count") == post.comments:
+                new[post.external_id] = state
+                continue
+            default = backfill_start if first_run else post.created_at - timedelta(seconds=1)
+            wm = Watermark.from_json(state.get("wm") if state else None, default=default)
+            new[post.external_id] = self._read_comments(graph, post, wm, result)
+        result.cursor["media"] = new
+        return result
+
+    def _read_media(self, graph: Graph, since: datetime, result: PollResult) -> list[OwnPost]:
+        fields = MEDIA_FIELDS
+        if self.options.impressions_metric:
+            fields += f",insights.metric({self.options.impressions_metric})"
+        media: list[OwnPost] = []
+        for payload, _after in graph.pages(f"{self.options.ig_user_id}/media", {"fields": fields, "limit": 50},
+                                           max_pages=self.options.max_pages):
+            page = parse_media(payload, impressions_metric=self.options.impressions_metric)
+            result.rejected.extend(page.rejected)
+            media.extend(p for p in page.posts if p.created_at >= since)
+            # Newest first: once a page reaches past the window, the next pages are older still.
+            if any(p.created_at < since for p in page.posts):
+                break
+        return media
+
+    def _read_comments(self, graph: Graph, post: OwnPost, wm: Watermark, result: PollResult) -> dict[str, Any]:
+        seen: list[Mention] = []
+        finished = False
+        try:
+            for payload, after in graph.pages(f"{post.external_id}/comments", {"fields": COMMENT_FIELDS, "limit": 50},
+                                              max_pages=self.options.max_pages):
+                try:
+                    page = parse_comments(payload, media_id=post.external_id, media_permalink=post.permalink)
+                except PayloadInvalid as exc:
+                    result.rejected.append(exc)
+                    break
+                result.rejected.extend(page.rejected)
+                seen.extend(page.mentions)
+                finished = after is None
+        except PayloadInvalid as exc:
+            # A page that is not JSON, or not a list: set aside; this media is read again next time.
+            result.rejected.append(exc)
+            finished = False
+        except SourceError as exc:
+            if is_fatal(exc):
+                raise
+            logger.warning("source %s: skipped the comments of media %s: %s", self.name, post.external_id,
+                           exc.message)
+        if not finished and seen:
+            logger.warning("source %s: media %s has more comments than %d pages; older ones were not read",
+                           self.name, post.external_id, self.options.max_pages)
+        # The account's own replies move the watermark but are not mentions.
+        result.mentions.extend(m for m in seen if wm.is_new(m.created_at, m.external_id) and not self._is_own(m.raw))
+        wm = wm.advance((m.created_at, m.external_id) for m in seen)
+        return {"wm": wm.to_json(), "count": post.comments if finished else None}
+
+    def handle_webhook(self, payload: Any, *, http: SourceHttp, now: datetime) -> PollResult:
+        """Turn a signed webhook delivery into mentions, fetching @mention details from the Graph API.
+
+        `mentions` changes with a `comment_id` fetch `mentioned_comment`, those with only a `media_id`
+        (a caption @mention) fetch `mentioned_media`; `comments` changes are read as they are. A change
+        the Graph API refuses is set aside in `rejected`; throttling and token errors are raised (the
+        webhook route answers 503 and Meta delivers again later).
+
+        Raises:
+            PayloadInvalid: the delivery is not an Instagram webhook payload.
+        """
+        changes, rejected = parse_webhook(payload)
+        result = PollResult(mentions=[], cursor={}, rejected=rejected)
+        graph: Graph | None = None
+        for change in changes:
+            try:
+                if change.account_id and change.account_id != self.options.ig_user_id:
+                    raise PayloadInvalid(NETWORK, f"delivery is for account {change.account_id[:32]}, "
+                                         "not this source's ig_user_id", item=change.value)
+                if change.field == "comments":
+                    result.mentions.append(parse_webhook_comment(change, received_at=now))
+                    continue
+                graph = graph or self._graph(http)
+                result.mentions.append(self._fetch_mention(graph, change.value))
+            except PayloadInvalid as exc:
+                result.rejected.append(exc)
+            except SourceError as exc:
+                if is_fatal(exc):
+                    raise
+                result.rejected.append(PayloadInvalid(NETWORK, f"mention could not be fetched: {exc.message}",
+                                                      item=change.value))
+        return result
+
+    def _fetch_mention(self, graph: Graph, value: dict[str, Any]) -> Mention:
+        comment_id, media_id = _opt_str(value.get("comment_id")), _opt_str(value.get("media_id"))
+        for name, ident in (("comment_id", comment_id), ("media_id", media_id)):
+            if ident is not None and not ident.isdigit():
+                raise PayloadInvalid(NETWORK, f"mentions {name} is not a numeric id", item=value)
+        if comment_id:
+            fields = f"mentioned_comment.comment_id({comment_id}){{{MENTIONED_COMMENT_FIELDS}}}"
+            return parse_mentioned_comment(graph.get(self.options.ig_user_id, {"fields": fields}), media_id=media_id)
+        if media_id:
+            fields = f"mentioned_media.media_id({media_id}){{{MENTIONED_MEDIA_FIELDS}}}"
+            return parse_mentioned_media(graph.get(self.options.ig_user_id, {"fields": fields}))
+        raise PayloadInvalid(NETWORK, "mentions change has neither comment_id nor media_id", item=value)
+
+    def reply(self, mention: MentionRef, text: str, *, http: SourceHttp, idempotency_key: str) -> str:
+        """Reply `text` as the account under a comment (`POST /{ig-comment-id}/replies`); return the reply's id.
+
+        Idempotent without storing the key on Instagram: the existing replies of that comment are read
+        first, and a reply by this account with the very same text is returned instead of posting
+        again; the POST is never retried blindly. A reply to a reply goes to its top-level comment
+        (Instagram threads are one level deep). An @mention is on someone else's media: the answer
+        goes through `POST /{ig-user-id}/mentions` (`media_id`, plus `comment_id` for a comment
+        @mention), whose existing replies cannot be listed, so there idempotency rests on the
+        no-blind-retry rule and the caller's key (pass the `Mention`, whose kind says it is one).
+        """
+        ref = _ref(mention)
+        graph = self._graph(http)
+        if ref["kind"] == "mention":
+            # Someone else's media: its replies cannot be listed, so only the no-blind-retry rule applies.
+            data = {"media_id": ref["media"] or ref["id"], "message": text}
+            if ref["media"] and ref["id"] != ref["media"]:
+                data["comment_id"] = ref["id"]
+            answer = graph.post_once(f"{self.options.ig_user_id}/mentions", data)
+        else:
+            target = ref["parent"] or ref["id"]
+            existing = graph.get(f"{target}/replies", {"fields": "id,text,username,from{id,username}", "limit": 100})
+            for item in existing.get("data", []) if isinstance(existing, dict) else []:
+                if isinstance(item, dict) and item.get("text") == text and self._is_own(item):
+                    logger.info("source %s: reply %s already exists; not posting again", self.name, idempotency_key)
+                    return str(item["id"])
+            answer = graph.post_once(f"{target}/replies", {"message": text})
+        new_id = answer.get("id") if isinstance(answer, dict) else None
+        if not isinstance(new_id, str):
+            raise PayloadInvalid(NETWORK, "the reply was sent but Graph returned no id", item=answer)
+        return new_id
+
+    def _is_own(self, item: dict[str, Any]) -> bool:
+        sender = item.get("from")
+        if isinstance(sender, dict) and sender.get("id") == self.options.ig_user_id:
+            return isinstance(item.get("id"), str)
+        return bool(self.handle) and item.get("username") == self.handle and isinstance(item.get("id"), str)
+
+    def hide(self, mention: MentionRef, *, http: SourceHttp, idempotency_key: str) -> None:
+        """Hide a comment on the account's media (`POST /{ig-comment-id}?hide=true`); idempotent by nature."""
+        ref = _ref(mention)
+        answer = self._graph(http).post_once(ref["id"], {"hide": "true"})
+        if not (isinstance(answer, dict) and answer.get("success") is True):
+            raise SourceError(self.name, f"Graph did not confirm hiding comment {ref['id']}")
+
+
+def _ref(mention: MentionRef) -> dict[str, Any]:
+    if isinstance(mention, Mention):
+        return {"id": mention.external_id, "parent": mention.parent_id, "kind": mention.kind,
+                "media": mention.conversation_id}
+    raw = mention_raw(mention)
+    item_id = raw.get("id")
+    if not isinstance(item_id, str) or not item_id:
+        raise PayloadInvalid(NETWORK, "the mention's raw item has no id", item=raw)
+    media = raw.get("media")
+    if "caption" in raw:  # only a `mentioned_media` item has a caption among what this connector stores
+        return {"id": item_id, "parent": None, "kind": "mention", "media": item_id}
+    return {"id": item_id, "parent": _opt_str(raw.get("parent_id")), "kind": "comment",
+            "media": _opt_str(media.get("id")) if isinstance(media, dict) else None}

@@ -24,7 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from monitors.sources import facebook, instagram, mastodon, x
-from monitors.sources.base import Mention, Page, PayloadInvalid
+from monitors.sources.base import Connector, ConnectorOptions, Mention, Page, PayloadInvalid, PollResult
+from monitors.sources.http import SourceHttp
 
 NETWORK = "replay"
 NETWORK_FILES = ("x", "instagram", "facebook", "mastodon")
@@ -46,25 +47,36 @@ class _Event:
     object_id: str | None
 
 
-class ReplaySource:
+class ReplayOptions(ConnectorOptions):
+    path: str | None = None  # a scenario directory; default: the bundled Maison Lumen scenario
+    networks: list[str] | None = None  # deliver only these networks' events
+
+
+class ReplaySource(Connector):
     """Deliver a scenario's items as their event time passes a caller-supplied `now`.
 
     Cursor: `"<event time ISO-8601>#<rank>"` of the last event delivered, where rank orders the
     events sharing one time (network file order, then position in the file). Resuming from a
     stored cursor after a restart therefore neither repeats nor skips an event, as long as the
     scenario files are unchanged. Events are delivered whole: every item of a page at once.
+    Through the connector interface (`poll`), that string is kept under the cursor dict's "event" key.
     """
 
-    name = "replay"
+    network = "replay"
+    Options = ReplayOptions
+    uses_http = False
 
     def __init__(
-        self, scenario_dir: Path | Traversable | str | None = None, *, networks: Iterable[str] | None = None
+        self, scenario_dir: Path | Traversable | str | None = None, *, networks: Iterable[str] | None = None,
+        name: str = "replay",
     ) -> None:
         """Load and validate the scenario; `networks` restricts delivery to some networks.
 
         Raises:
             PayloadInvalid: a scenario file is not a list of well-formed events.
         """
+        super().__init__(name, ReplayOptions(path=str(scenario_dir) if isinstance(scenario_dir, str | Path) else None,
+                                             networks=list(networks) if networks is not None else None))
         if scenario_dir is None:
             self._dir: Path | Traversable = default_scenario_dir()
         else:
@@ -90,6 +102,19 @@ class ReplaySource:
         self._events = self._load_events()
         self._keys = [event.key for event in self._events]
         self._total: int | None = None
+
+    @classmethod
+    def from_config(cls, name: str, options: ConnectorOptions, **common: Any) -> ReplaySource:
+        """Build from `sources[].options` (`path`, `networks`); the workspace-wide settings do not apply."""
+        assert isinstance(options, ReplayOptions)
+        return cls(Path(options.path) if options.path else None, networks=options.networks, name=name)
+
+    def poll(self, cursor: dict[str, Any], *, http: SourceHttp, now: datetime) -> PollResult:
+        """`fetch` behind the connector interface: the event cursor lives under the "event" key."""
+        event = cursor.get("event") or cursor.get("value")  # "value": a cursor stored before the dict form
+        page = self.fetch(event if isinstance(event, str) else None, now=now)
+        return PollResult(mentions=page.mentions, cursor={"event": page.cursor} if page.cursor else dict(cursor),
+                          rejected=page.rejected)
 
     def fetch(self, cursor: str | None, *, now: datetime) -> Page:
         """Return every item whose event time is after `cursor` and at or before `now`, oldest first.

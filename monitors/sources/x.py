@@ -1,6 +1,20 @@
-"""Parse one X API v2 response page (mentions timeline or recent search) into a `Page` of `Mention`s.
+"""The X connector: mentions, keyword search and the brand's own posts (API v2), parsed into `Mention`s.
+
+Polls, each with `since_id` + `pagination_token` and a bearer token (OAuth 2.0 user context for
+reply/hide):
+- `GET /2/users/:id/mentions`: mentions of the brand, replies to its posts included;
+- `GET /2/tweets/search/recent`: the brand's keywords (last 7 days at most), as kind "keyword";
+- `GET /2/users/:id/tweets?exclude=retweets,replies`: the brand's posts and their `public_metrics`,
+  every `engagement_every_s` for `engagement_days`;
+- reply: `POST /2/tweets` with `reply.in_reply_to_tweet_id`; hide: `PUT /2/tweets/:id/hidden`.
 
 Followed:
+- https://docs.x.com/x-api/posts/search/quickstart/recent-search (recent search, same page shape);
+- https://docs.x.com/x-api/posts/hide-replies/quickstart and
+  https://developer.x.com/en/docs/twitter-api/tweets/hide-replies/api-reference (hiding an already
+  hidden reply succeeds: the call is idempotent; only replies to the brand's own conversations);
+- the `GET /2/users/:id/tweets` parameters (`exclude`, `start_time`, `since_id`, `pagination_token`,
+  `max_results` 5-100) as listed by X's OpenAPI spec (via APIS.md §B1 and twapi-v2's generated spec);
 - https://docs.x.com/x-api/posts/timelines/quickstart/user-mention-quickstart
   (`GET /2/users/:id/mentions`, same response shape as `GET /2/tweets/search/recent`);
 - https://docs.x.com/x-api/fundamentals/expansions (`expansions=author_id` puts the authors in
@@ -15,12 +29,35 @@ The request this parser expects: `expansions=author_id`,
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import dataclasses
+import re
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from monitors.sources.base import Mention, Page, PayloadInvalid
+from pydantic import Field, SecretStr
+
+from monitors.sources.base import (
+    Connector,
+    ConnectorOptions,
+    Mention,
+    MentionRef,
+    OwnPost,
+    Page,
+    PayloadInvalid,
+    PollResult,
+    RequestRejected,
+    id_order,
+    iso_z,
+    mention_raw,
+    opt_int,
+    refresh_due,
+    unique_mentions,
+)
+from monitors.sources.http import SourceHttp
 
 NETWORK = "x"
+TWEET_FIELDS = "created_at,lang,conversation_id,in_reply_to_user_id,referenced_tweets,public_metrics"
+USER_FIELDS = "username,name,public_metrics"
 
 
 def parse_page(payload: dict[str, Any]) -> Page:
@@ -165,3 +202,203 @@ def _opt_str(value: Any) -> str | None:
 def _opt_int(value: Any) -> int | None:
     # bool is an int subclass; a `true` follower count is noise, not a number.
     return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def parse_own_posts(payload: Any, *, handle: str | None = None) -> tuple[list[OwnPost], list[PayloadInvalid]]:
+    """Turn one page of the brand's own Posts (`GET /2/users/:id/tweets`) into `OwnPost`s with engagement.
+
+    likes = `like_count`, comments = `reply_count`, shares = `retweet_count + quote_count`,
+    impressions = `impression_count` (what X shows as "views").
+
+    Raises:
+        PayloadInvalid: the page itself is malformed.
+    """
+    page = parse_page(payload)  # validates the envelope and every Post the same way as mentions
+    by_id = {m.external_id: m for m in page.mentions}
+    posts: list[OwnPost] = []
+    for item in payload.get("data") or []:
+        mention = by_id.get(item.get("id")) if isinstance(item, dict) else None
+        if mention is None:
+            continue
+        metrics = item.get("public_metrics") if isinstance(item.get("public_metrics"), dict) else {}
+        retweets, quotes = opt_int(metrics.get("retweet_count")), opt_int(metrics.get("quote_count"))
+        permalink = f"https://x.com/{handle}/status/{mention.external_id}" if handle else mention.permalink
+        posts.append(OwnPost(
+            network=NETWORK, external_id=mention.external_id, created_at=mention.created_at, text=mention.text,
+            permalink=permalink, media_type="status", likes=opt_int(metrics.get("like_count")),
+            comments=opt_int(metrics.get("reply_count")),
+            shares=None if retweets is None and quotes is None else (retweets or 0) + (quotes or 0),
+            impressions=opt_int(metrics.get("impression_count")), raw=item,
+        ))
+    return posts, page.rejected
+
+
+class XOptions(ConnectorOptions):
+    bearer_token: SecretStr  # OAuth 2.0 user-context token (tweet.read users.read; tweet.write for replies)
+    user_id: str = Field(pattern=r"^[0-9]{1,20}$")  # the brand account's numeric id
+    search: bool = True  # also search recent Posts for brand.keywords
+    query: str | None = Field(default=None, max_length=512)  # a hand-written search query instead
+    max_pages: int = Field(default=5, ge=1, le=50)  # per stream and poll: never more requests than this
+    page_size: int = Field(default=100, ge=5, le=100)
+    engagement_every_s: int = Field(default=3600, ge=60)
+
+
+class XConnector(Connector):
+    """Mentions, keyword matches and own-post engagement from the X API v2.
+
+    Cursor: `{"mentions": {...}, "search": {...}, "own_checked_at": iso}` where each stream holds
+    `since_id` (newest Post already stored) and, when a poll stopped at `max_pages` mid-way,
+    `next_token` + `newest_id` so the next poll finishes that walk before moving `since_id`.
+    """
+
+    network = NETWORK
+    Options = XOptions
+    default_base_url = "https://api.x.com"
+    options: XOptions
+
+    def poll(self, cursor: dict[str, Any], *, http: SourceHttp, now: datetime) -> PollResult:
+        mentions: list[Mention] = []
+        rejected: list[PayloadInvalid] = []
+        new_cursor = dict(cursor)
+        found, bad, new_cursor["mentions"] = self._walk(
+            http, f"{self.base_url}/2/users/{self.options.user_id}/mentions", {}, _state(cursor, "mentions"), now=now)
+        mentions += found
+        rejected += bad
+        query = self._query()
+        if query:
+            url, state = f"{self.base_url}/2/tweets/search/recent", _state(cursor, "search")
+            # Recent search only reaches 7 days back.
+            window = min(self.backfill, timedelta(days=6, hours=23))
+            try:
+                found, bad, new_cursor["search"] = self._walk(http, url, {"query": query}, state, now=now,
+                                                              window=window)
+            except RequestRejected as exc:
+                # After a long stop the stored since_id is older than 7 days, which X refuses (400):
+                # start again from the window rather than failing every poll from now on.
+                if exc.status != 400 or not state:
+                    raise
+                found, bad, new_cursor["search"] = self._walk(http, url, {"query": query}, {}, now=now,
+                                                              window=window)
+            mentions += [m if m.kind == "reply" else dataclasses.replace(m, kind="keyword") for m in found]
+            rejected += bad
+        own_posts: list[OwnPost] = []
+        if self.engagement_days and refresh_due(cursor.get("own_checked_at"), now, self.options.engagement_every_s):
+            own_posts, bad = self._own_posts(http, now=now)
+            rejected += bad
+            new_cursor["own_checked_at"] = now.isoformat()
+        # One Post can be both a mention and a keyword match: keep its first (mention) form.
+        unique = unique_mentions(mentions)
+        return PollResult(mentions=unique, cursor=new_cursor, rejected=rejected, own_posts=own_posts)
+
+    def reply(self, mention: MentionRef, text: str, *, http: SourceHttp, idempotency_key: str) -> str:
+        """Reply as the brand; if the brand already replied this text to that Post, return that reply instead.
+
+        X has no idempotency key, so a retry first looks for the brand's earlier reply among its Posts
+        newer than the target (`since_id` = the target's id).
+        """
+        target = _post_id(mention)
+        found = http.get_json(f"{self.base_url}/2/users/{self.options.user_id}/tweets", headers=self._auth(),
+                              params={"since_id": target, "max_results": 100,
+                                      "tweet.fields": "referenced_tweets,created_at"}).data
+        earlier = found.get("data") if isinstance(found, dict) else None
+        for item in earlier if isinstance(earlier, list) else []:
+            if isinstance(item, dict) and _replied_to(item.get("referenced_tweets")) == target \
+                    and _same_text(item.get("text"), text):
+                return str(item["id"])
+        created = http.post_json(f"{self.base_url}/2/tweets", headers=self._auth(),
+                                 json={"text": text, "reply": {"in_reply_to_tweet_id": target}}).data
+        reply_id = created.get("data", {}).get("id") if isinstance(created, dict) else None
+        if not isinstance(reply_id, str):
+            raise PayloadInvalid(NETWORK, "POST /2/tweets answered without data.id", item=created)
+        return reply_id
+
+    def hide(self, mention: MentionRef, *, http: SourceHttp, idempotency_key: str) -> None:
+        """Hide a reply in one of the brand's conversations (X answers success if it is already hidden)."""
+        http.put_json(f"{self.base_url}/2/tweets/{_post_id(mention)}/hidden", headers=self._auth(),
+                      json={"hidden": True})
+
+    def _auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.options.bearer_token.get_secret_value()}"}
+
+    def _query(self) -> str | None:
+        if not self.options.search:
+            return None
+        if self.options.query:
+            return self.options.query
+        if not self.keywords:
+            return None
+        terms = " OR ".join(f'"{k}"' if " " in k else k for k in (kw.replace('"', "") for kw in self.keywords) if k)
+        exclude = f" -from:{self.handle}" if self.handle else ""
+        return f"({terms}){exclude} -is:retweet"[:512]
+
+    def _walk(self, http: SourceHttp, url: str, params: dict[str, Any], state: dict[str, Any], *, now: datetime,
+              window: timedelta | None = None) -> tuple[list[Mention], list[PayloadInvalid], dict[str, Any]]:
+        """Follow `next_token` from `since_id` (or the backfill window), at most `max_pages` pages."""
+        since, token = state.get("since_id"), state.get("next_token")
+        newest = state.get("newest_id") or since  # since_id never moves backwards
+        mentions: list[Mention] = []
+        rejected: list[PayloadInvalid] = []
+        for _ in range(self.options.max_pages):
+            query = {**params, "max_results": self.options.page_size, "expansions": "author_id",
+                     "tweet.fields": TWEET_FIELDS, "user.fields": USER_FIELDS}
+            if since:
+                query["since_id"] = since
+            else:
+                start = now - (window or self.backfill)
+                query["start_time"] = iso_z(start)
+            if token:
+                query["pagination_token"] = token
+            payload = http.get_json(url, params=query, headers=self._auth()).data
+            page = parse_page(payload)
+            mentions += page.mentions
+            rejected += page.rejected
+            if page.cursor and (newest is None or id_order(page.cursor) > id_order(newest)):
+                newest = page.cursor
+            token = next_page_token(payload)
+            if not token:
+                return mentions, rejected, {"since_id": newest or since}
+        # Stopped at max_pages: keep the walk's place so the next poll finishes it first.
+        return mentions, rejected, {"since_id": since, "next_token": token, "newest_id": newest}
+
+    def _own_posts(self, http: SourceHttp, *, now: datetime) -> tuple[list[OwnPost], list[PayloadInvalid]]:
+        posts: list[OwnPost] = []
+        rejected: list[PayloadInvalid] = []
+        token = None
+        start = iso_z(now - timedelta(days=self.engagement_days))
+        for _ in range(self.options.max_pages):
+            query: dict[str, Any] = {"exclude": "retweets,replies", "start_time": start, "max_results": 100,
+                                     "tweet.fields": TWEET_FIELDS}
+            if token:
+                query["pagination_token"] = token
+            payload = http.get_json(f"{self.base_url}/2/users/{self.options.user_id}/tweets", params=query,
+                                    headers=self._auth()).data
+            found, bad = parse_own_posts(payload, handle=self.handle)
+            posts += found
+            rejected += bad
+            token = next_page_token(payload)
+            if not token:
+                break
+        return posts, rejected
+
+
+def _state(cursor: dict[str, Any], key: str) -> dict[str, Any]:
+    value = cursor.get(key)
+    return {k: v for k, v in value.items() if isinstance(v, str)} if isinstance(value, dict) else {}
+
+
+def _post_id(mention: MentionRef) -> str:
+    post_id = mention.external_id if isinstance(mention, Mention) else mention_raw(mention).get("id")
+    if not isinstance(post_id, str) or not post_id.isdigit():
+        raise PayloadInvalid(NETWORK, "the item to act on has no Post id", item=mention_raw(mention))
+    return post_id
+
+
+_URL = re.compile(r"https?://\S+")
+
+
+def _same_text(sent: Any, text: str) -> bool:
+    # X rewrites links to t.co and may trim spaces: compare what a reader would see as the same reply.
+    def norm(value: str) -> str:
+        return " ".join(_URL.sub("<url>", value).split())
+
+    return isinstance(sent, str) and norm(sent) == norm(text)

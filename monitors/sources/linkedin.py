@@ -1,0 +1,433 @@
+"""LinkedIn Pages: parse Community Management API payloads, and `LinkedInConnector`, which polls an organization.
+
+What a poll reads (every call with `LinkedIn-Version: YYYYMM` and `X-Restli-Protocol-Version: 2.0.0`):
+1. the organization's posts of the last `max(engagement_days, backfill)` days, newest first:
+   `GET /rest/posts?q=author&author={org-urn}&sortBy=CREATED&count=..&start=..`;
+2. their lifetime share statistics (likes, comments, shares, impressions, clicks):
+   `GET /rest/organizationalEntityShareStatistics?q=organizationalEntity&organizationalEntity={org-urn}
+   &shares=List(..)&ugcPosts=List(..)` (needs `rw_organization_admin`; `share_statistics: false` skips it);
+3. the comments on each post whose comment count moved, `GET /rest/socialActions/{post-urn}/comments`,
+   and the replies of each comment whose own count moved, `GET /rest/socialActions/{comment-urn}/comments`.
+The organization's own comments are read (they move watermarks) but are not mentions.
+
+Followed:
+- https://learn.microsoft.com/en-us/linkedin/marketing/community-management/shares/posts-api
+  ("All APIs require the request header LinkedIn-Version: {Version in YYYYMM format}" and
+  "X-Restli-Protocol-Version: 2.0.0"; find posts by author; Post fields `id`, `author`, `commentary`,
+  `createdAt`, `publishedAt`, `lifecycleState`, `content`);
+- https://learn.microsoft.com/en-us/linkedin/marketing/community-management/shares/comments-api
+  (Get Comments on Shares / on Comments, Create a Comment; `w_organization_social` allows to
+  "Comment on behalf of an organization", so replies are supported, with `actor` the organization URN;
+  comment fields `actor`, `commentUrn`, `created.time`, `message.text`, `object`, `parentComment`,
+  `commentsSummary`);
+- https://learn.microsoft.com/en-us/linkedin/marketing/community-management/organizations/share-statistics
+  (`totalShareStatistics{likeCount, commentCount, shareCount, impressionCount, clickCount, ...}`,
+  organic only, rolling 12 months);
+- https://learn.microsoft.com/en-us/linkedin/marketing/community-management/organizations/organization-social-action-notifications
+  (Rest.li 2.0: every URN in a URL is percent-encoded, `urn%3Ali%3Aorganization%3A12345`).
+Not done: LinkedIn offers no way for a Page to hide a comment (the Comments API can only delete the
+organization's own comments), so `hide` raises `NotSupported`. Mentions of the Page in other
+members' posts come from the Organization Social Action Notifications API (`SHARE_MENTION`,
+`COMMENT_MENTION`), whose items carry no text; reading them needs one more call per notification
+and is left for a later version.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Any, ClassVar
+from urllib.parse import quote
+
+from pydantic import Field, SecretStr
+
+from monitors.sources.base import (
+    Connector,
+    ConnectorOptions,
+    Mention,
+    MentionRef,
+    NotSupported,
+    OwnPost,
+    Page,
+    PayloadInvalid,
+    PollResult,
+    SourceError,
+    mention_raw,
+)
+from monitors.sources.http import SourceHttp
+from monitors.sources.kit import Watermark, epoch_ms, is_fatal, once
+
+logger = logging.getLogger(__name__)
+
+NETWORK = "linkedin"
+DEFAULT_BASE_URL = "https://api.linkedin.com/rest"
+POSTS_PER_PAGE = 50
+COMMENTS_PER_PAGE = 100
+STATS_BATCH = 20
+
+
+def enc(urn: str) -> str:
+    """Percent-encode a URN for a Rest.li 2.0 URL (every reserved character, `:` included)."""
+    return quote(urn, safe="")
+
+
+def parse_comments(payload: Any, *, post_urn: str | None = None) -> Page:
+    """Turn one page of `socialActions/{urn}/comments` into mentions; quarantine malformed comments.
+
+    - `external_id` is the `commentUrn` (else `$URN`): replies and the API address comments by it.
+    - `kind` is "reply" when `parentComment` is set (it becomes `parent_id`), else "comment".
+    - `conversation_id` is `post_urn` (the share or ugcPost the calendar knows), else the comment's `object`.
+    - `author_handle` is the `actor` URN: LinkedIn gives no commenter name without a profile lookup.
+    - `permalink` opens the post at the comment.
+    - `cursor` is the `start` of the next page, or None on the last page.
+
+    Raises:
+        PayloadInvalid: the page is not an object with an `elements` list.
+    """
+    elements = _elements(payload)
+    mentions: list[Mention] = []
+    rejected: list[PayloadInvalid] = []
+    for item in elements:
+        try:
+            mentions.append(_parse_comment(item, post_urn))
+        except PayloadInvalid as exc:
+            rejected.append(exc)
+    return Page(mentions=mentions, cursor=_next_start(payload, len(elements)), rejected=rejected)
+
+
+def _parse_comment(item: Any, post_urn: str | None) -> Mention:
+    if not isinstance(item, dict):
+        raise PayloadInvalid(NETWORK, f"comment is {type(item).__name__}, not an object", item=item)
+    urn = _opt_str(item.get("commentUrn")) or _opt_str(item.get("$URN"))
+    if urn is None or not urn.startswith("urn:li:comment:"):
+        raise PayloadInvalid(NETWORK, "comment has no commentUrn", item=item)
+    message = item.get("message")
+    text = message.get("text", "") if isinstance(message, dict) else ""
+    if not isinstance(text, str):
+        raise PayloadInvalid(NETWORK, f"comment {urn[:80]} message.text is not a string", item=item)
+    created = item.get("created")
+    created_at = epoch_ms(NETWORK, created.get("time") if isinstance(created, dict) else None, item,
+                          what=f"comment {urn[:80]} created.time")
+    actor = _opt_str(item.get("actor")) or "unknown"
+    parent = _opt_str(item.get("parentComment"))
+    conversation = post_urn or _opt_str(item.get("object"))
+    return Mention(
+        network=NETWORK, external_id=urn, kind="reply" if parent else "comment", author_handle=actor, text=text,
+        created_at=created_at,
+        permalink=f"https://www.linkedin.com/feed/update/{conversation}/?commentUrn={enc(urn)}" if conversation
+        else None,
+        parent_id=parent, conversation_id=conversation, raw=item,
+    )
+
+
+def reply_count(item: dict[str, Any]) -> int | None:
+    """How many replies a comment has (`commentsSummary.aggregatedTotalComments`), when LinkedIn says."""
+    summary = item.get("commentsSummary")
+    for key in ("aggregatedTotalComments", "totalFirstLevelComments"):
+        value = summary.get(key) if isinstance(summary, dict) else None
+        if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+            return value
+    return None
+
+
+@dataclass(slots=True)
+class PostsPage:
+    posts: list[OwnPost]
+    rejected: list[PayloadInvalid] = field(default_factory=list)
+    next_start: int | None = None
+
+
+def parse_posts(payload: Any) -> PostsPage:
+    """Turn one page of `/rest/posts?q=author` into `OwnPost`s (engagement is filled in by `merge_statistics`).
+
+    Only `PUBLISHED` posts are kept (drafts and processing posts are skipped, not rejected).
+
+    Raises:
+        PayloadInvalid: the page is not an object with an `elements` list.
+    """
+    elements = _elements(payload)
+    result = PostsPage(posts=[], next_start=_next_start(payload, len(elements)))
+    for item in elements:
+        try:
+            if not isinstance(item, dict):
+                raise PayloadInvalid(NETWORK, f"post is {type(item).__name__}, not an object", item=item)
+            urn = _opt_str(item.get("id"))
+            if urn is None or not urn.startswith("urn:li:"):
+                raise PayloadInvalid(NETWORK, "post has no URN id", item=item)
+            if item.get("lifecycleState", "PUBLISHED") != "PUBLISHED":
+                continue
+            text = item.get("commentary", "")
+            if not isinstance(text, str):
+                raise PayloadInvalid(NETWORK, f"post {urn[:80]} commentary is not a string", item=item)
+            created = epoch_ms(NETWORK, item.get("publishedAt", item.get("createdAt")), item,
+                               what=f"post {urn[:80]} publishedAt")
+            result.posts.append(OwnPost(network=NETWORK, external_id=urn, created_at=created, text=text,
+                                        permalink=f"https://www.linkedin.com/feed/update/{urn}/",
+                                        media_type=_media_type(item.get("content")), raw=item))
+        except PayloadInvalid as exc:
+            result.rejected.append(exc)
+    return result
+
+
+def _media_type(content: Any) -> str:
+    if not isinstance(content, dict) or not content:
+        return "status"
+    if "multiImage" in content or "carousel" in content:
+        return "carousel"
+    if "article" in content:
+        return "link"
+    media = content.get("media")
+    media_id = media.get("id") if isinstance(media, dict) else None
+    if isinstance(media_id, str) and media_id.startswith("urn:li:video:"):
+        return "video"
+    return "image" if isinstance(media_id, str) else "status"
+
+
+def parse_statistics(payload: Any) -> tuple[dict[str, dict[str, int | None]], list[PayloadInvalid]]:
+    """Read `organizationalEntityShareStatistics` elements into {post urn: {likes, comments, shares, impressions}}.
+
+    Raises:
+        PayloadInvalid: the page is not an object with an `elements` list.
+    """
+    stats: dict[str, dict[str, int | None]] = {}
+    rejected: list[PayloadInvalid] = []
+    for item in _elements(payload):
+        urn = (_opt_str(item.get("share")) or _opt_str(item.get("ugcPost"))) if isinstance(item, dict) else None
+        totals = item.get("totalShareStatistics") if isinstance(item, dict) else None
+        if urn is None or not isinstance(totals, dict):
+            rejected.append(PayloadInvalid(NETWORK, "statistics element has no share/ugcPost or totals", item=item))
+            continue
+        stats[urn] = {"likes": _count(totals.get("likeCount")), "comments": _count(totals.get("commentCount")),
+                      "shares": _count(totals.get("shareCount")), "impressions": _count(totals.get("impressionCount"))}
+    return stats, rejected
+
+
+def merge_statistics(post: OwnPost, stats: dict[str, int | None] | None) -> OwnPost:
+    if not stats:
+        return post
+    return OwnPost(network=post.network, external_id=post.external_id, created_at=post.created_at, text=post.text,
+                   permalink=post.permalink, media_type=post.media_type, likes=stats["likes"],
+                   comments=stats["comments"], shares=stats["shares"], impressions=stats["impressions"],
+                   raw=post.raw)
+
+
+def _elements(payload: Any) -> list[Any]:
+    if not isinstance(payload, dict):
+        raise PayloadInvalid(NETWORK, f"page is {type(payload).__name__}, not an object", item=payload)
+    elements = payload.get("elements")
+    if not isinstance(elements, list):
+        raise PayloadInvalid(NETWORK, "elements is missing or not a list", item=payload)
+    return elements
+
+
+def _next_start(payload: dict[str, Any], received: int) -> int | None:
+    """The `start` of the next page: Rest.li pages by start/count; a short page, or a `total` reached, is the last."""
+    paging = payload.get("paging")
+    if not isinstance(paging, dict) or received == 0:
+        return None
+    start, count, total = _count(paging.get("start")), _count(paging.get("count")), _count(paging.get("total"))
+    if start is None or count is None or received < count or (total is not None and start + received >= total):
+        return None
+    return start + received
+
+
+def _count(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+
+
+def _opt_str(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+# ---------------------------------------------------------------------------------------------
+# The connector
+
+
+class LinkedInOptions(ConnectorOptions):
+    organization_id: str = Field(pattern=r"^[0-9]{1,20}$")
+    access_token: SecretStr
+    # Each LinkedIn-Version lives about a year: keep this within LinkedIn's supported versions.
+    linkedin_version: str = Field(default="202610", pattern=r"^20[0-9]{2}(0[1-9]|1[0-2])$")
+    share_statistics: bool = True
+    max_pages: int = Field(default=10, ge=1, le=100)
+
+
+class LinkedInConnector(Connector):
+    """Polls one LinkedIn organization: its posts, their statistics, and the comments and replies on them.
+
+    Cursor (JSON): `{"posts": {post_urn: {"wm": watermark, "count": comment count when last read,
+    "threads": {comment_urn: reply count when last read}}}}`; posts leave it when they leave the window.
+    Comments are filtered by watermark rather than by position (the order of the comments finder
+    is not documented), so nothing is yielded twice.
+    """
+
+    network: ClassVar[str] = NETWORK
+    Options: ClassVar[type[LinkedInOptions]] = LinkedInOptions
+    default_base_url: ClassVar[str] = DEFAULT_BASE_URL
+    options: LinkedInOptions
+
+    @property
+    def org_urn(self) -> str:
+        return f"urn:li:organization:{self.options.organization_id}"
+
+    def _headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.options.access_token.get_secret_value()}",
+                "LinkedIn-Version": self.options.linkedin_version, "X-Restli-Protocol-Version": "2.0.0"}
+
+    def _get(self, http: SourceHttp, path_and_query: str) -> Any:
+        # The query is built by hand: Rest.li wants `List(...)` and `(...)` kept, and URNs encoded inside.
+        return http.get_json(f"{self.base_url}/{path_and_query}", headers=self._headers()).data
+
+    def poll(self, cursor: dict[str, Any], *, http: SourceHttp, now: datetime) -> PollResult:
+        """Read recent posts with their statistics, then new comments and replies where counts moved."""
+        first_run = not cursor
+        backfill_start = now - self.backfill
+        window_start = min(now - timedelta(days=self.engagement_days), backfill_start)
+        engagement_start = now - timedelta(days=self.engagement_days)
+        result = PollResult(mentions=[], cursor={})
+
+        posts = self._read_posts(http, window_start, result)
+        stats = self._read_statistics(http, [p.external_id for p in posts], result) \
+            if self.options.share_statistics and posts else {}
+        old = cursor.get("posts") if isinstance(cursor.get("posts"), dict) else {}
+        new: dict[str, Any] = {}
+        for post in posts:
+            post = merge_statistics(post, stats.get(post.external_id))
+            if post.created_at >= engagement_start:
+                result.own_posts.append(post)
+            state = old.get(post.external_id) if isinstance(old.get(post.external_id), dict) else None
+            if state is not None and post.comments is not None and state.get("count") == post.comments:
+                new[post.external_id] = state
+                continue
+            default = backfill_start if first_run else post.created_at - timedelta(seconds=1)
+            new[post.external_id] = self._read_comments(http, post, state or {}, default, result)
+        result.cursor["posts"] = new
+        return result
+
+    def _read_posts(self, http: SourceHttp, since: datetime, result: PollResult) -> list[OwnPost]:
+        posts: list[OwnPost] = []
+        start: int | None = 0
+        for _ in range(self.options.max_pages):
+            page = parse_posts(self._get(http, f"posts?q=author&author={enc(self.org_urn)}&sortBy=CREATED"
+                                               f"&count={POSTS_PER_PAGE}&start={start}"))
+            result.rejected.extend(page.rejected)
+            posts.extend(p for p in page.posts if p.created_at >= since)
+            start = page.next_start
+            # Newest first (sortBy=CREATED): a post older than the window means the rest are too.
+            if start is None or any(p.created_at < since for p in page.posts):
+                break
+        return posts
+
+    def _read_statistics(self, http: SourceHttp, urns: list[str],
+                         result: PollResult) -> dict[str, dict[str, int | None]]:
+        stats: dict[str, dict[str, int | None]] = {}
+        for i in range(0, len(urns), STATS_BATCH):
+            batch = urns[i:i + STATS_BATCH]
+            query = ("organizationalEntityShareStatistics?q=organizationalEntity"
+                     f"&organizationalEntity={enc(self.org_urn)}")
+            shares = [u for u in batch if u.startswith("urn:li:share:")]
+            ugc = [u for u in batch if u.startswith("urn:li:ugcPost:")]
+            if shares:
+                query += f"&shares=List({','.join(enc(u) for u in shares)})"
+            if ugc:
+                query += f"&ugcPosts=List({','.join(enc(u) for u in ugc)})"
+            if not shares and not ugc:
+                continue
+            try:
+                found, rejected = parse_statistics(self._get(http, query))
+            except PayloadInvalid as exc:
+                result.rejected.append(exc)
+                continue
+            stats.update(found)
+            result.rejected.extend(rejected)
+        return stats
+
+    def _pages(self, http: SourceHttp, urn: str, post_urn: str | None = None) -> Iterator[tuple[Page, bool]]:
+        start: int | None = 0
+        for _ in range(self.options.max_pages):
+            page = parse_comments(self._get(http, f"socialActions/{enc(urn)}/comments?start={start}"
+                                                  f"&count={COMMENTS_PER_PAGE}"), post_urn=post_urn)
+            start = int(page.cursor) if page.cursor is not None else None
+            yield page, start is None
+            if start is None:
+                return
+
+    def _read_comments(self, http: SourceHttp, post: OwnPost, state: dict[str, Any], default: datetime,
+                       result: PollResult) -> dict[str, Any]:
+        wm = Watermark.from_json(state.get("wm"), default=default)
+        old_threads = state.get("threads") if isinstance(state.get("threads"), dict) else {}
+        seen: list[Mention] = []
+        threads: dict[str, int] = {}
+        finished = False
+        try:
+            for page, last in self._pages(http, post.external_id, post.external_id):
+                result.rejected.extend(page.rejected)
+                seen.extend(page.mentions)
+                finished = last
+            for top in [m for m in seen if m.kind == "comment"]:
+                count = reply_count(top.raw)
+                if not count:
+                    continue
+                threads[top.external_id] = count
+                if old_threads.get(top.external_id) == count:
+                    continue
+                for page, _last in self._pages(http, top.external_id, post.external_id):
+                    result.rejected.extend(page.rejected)
+                    seen.extend(replace(m, kind="reply", parent_id=m.parent_id or top.external_id)
+                                for m in page.mentions)
+        except PayloadInvalid as exc:
+            result.rejected.append(exc)
+            finished = False
+        except SourceError as exc:
+            if is_fatal(exc):
+                raise
+            finished = False
+            logger.warning("source %s: skipped the comments of post %s: %s", self.name, post.external_id, exc.message)
+        unique = {m.external_id: m for m in seen}
+        result.mentions.extend(m for m in unique.values()
+                               if wm.is_new(m.created_at, m.external_id) and m.author_handle != self.org_urn)
+        wm = wm.advance((m.created_at, m.external_id) for m in unique.values())
+        return {"wm": wm.to_json(), "count": post.comments if finished else None, "threads": threads}
+
+    def reply(self, mention: MentionRef, text: str, *, http: SourceHttp, idempotency_key: str) -> str:
+        """Comment `text` as the organization under a comment (a nested comment); return its `commentUrn`.
+
+        Idempotent without storing the key on LinkedIn: the comment's existing replies are read first,
+        and one by the organization with the very same text is returned instead of posting again; the
+        POST is never retried blindly. LinkedIn nests one level deep, so a reply to a reply goes under
+        its parent comment.
+        """
+        ref = _ref(mention)
+        target = ref["parent"] or ref["id"]
+        for page, _last in self._pages(http, target):
+            for item in page.mentions:
+                if item.author_handle == self.org_urn and item.text == text:
+                    logger.info("source %s: reply %s already exists; not posting again", self.name, idempotency_key)
+                    return item.external_id
+        body = {"actor": self.org_urn, "object": ref["object"], "message": {"text": text}, "parentComment": target}
+        answer = once(http).post_json(f"{self.base_url}/socialActions/{enc(target)}/comments", json=body,
+                                      headers=self._headers())
+        data = answer.data if isinstance(answer.data, dict) else {}
+        new_id = _opt_str(data.get("commentUrn")) or _opt_str(data.get("$URN")) or answer.headers.get("x-restli-id")
+        if not new_id:
+            raise PayloadInvalid(NETWORK, "the reply was sent but LinkedIn returned no comment URN", item=data)
+        return new_id
+
+    def hide(self, mention: MentionRef, *, http: SourceHttp, idempotency_key: str) -> None:
+        """LinkedIn's API cannot hide a member's comment (only delete the organization's own)."""
+        raise NotSupported(self.name, "LinkedIn does not let a Page hide comments through its API")
+
+
+def _ref(mention: MentionRef) -> dict[str, Any]:
+    raw = mention_raw(mention)
+    if isinstance(mention, Mention):
+        urn, parent = mention.external_id, mention.parent_id
+        obj = _opt_str(raw.get("object")) or mention.conversation_id
+    else:
+        urn = _opt_str(raw.get("commentUrn")) or _opt_str(raw.get("$URN"))
+        parent, obj = _opt_str(raw.get("parentComment")), _opt_str(raw.get("object"))
+    if not urn or not urn.startswith("urn:li:comment:") or not obj:
+        raise PayloadInvalid(NETWORK, "only comments (with their commentUrn and object) can be answered", item=raw)
+    return {"id": urn, "parent": parent, "object": obj}
