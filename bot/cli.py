@@ -25,6 +25,8 @@ def _configure_logging(level: str) -> None:
     # slack_sdk logs request URLs and bodies at DEBUG; keep tokens and message text out of our logs.
     logging.getLogger("slack_sdk").setLevel(max(logging.INFO, logging.getLogger().level))
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    # httpx logs every request URL at INFO, query string included: keep credentials some APIs take there out.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 def _print_config_error(error: ConfigError) -> None:
@@ -43,9 +45,11 @@ def cmd_check_config(args: argparse.Namespace) -> int:
 
     for source in workspace.sources:
         if source.enabled:
-            build_source(source, config_file=str(path))
-    print(f"{path}: OK — brand {workspace.brand.name!r}, {len(workspace.sources)} source(s), "
-          f"{len(workspace.responsibilities)} responsibilit{'y' if len(workspace.responsibilities) == 1 else 'ies'}")
+            build_source(source, config_file=str(path), brand=workspace.brand)
+    from rules.loader import load_rules
+
+    ruleset = load_rules(path)  # the rule files it names, and every cross-reference
+    print(f"{path}: OK — brand {workspace.brand.name!r}, {len(workspace.sources)} source(s), {ruleset.summary()}")
     return 0
 
 
@@ -77,13 +81,23 @@ def cmd_run(args: argparse.Namespace) -> int:
     settings = Settings()
     workspace = load_workspace(settings.veille_config)
     token, secret = settings.require_slack()
-    sources = [ScheduledSource(s.name, build_source(s, config_file=settings.veille_config), s.poll_every_s)
-               for s in workspace.sources if s.enabled]
+    # Webhook sources are not polled: they are fed by the HTTP server.
+    sources = [ScheduledSource(s.name, build_source(s, config_file=settings.veille_config, brand=workspace.brand),
+                               s.poll_every_s) for s in workspace.sources if s.enabled and s.type != "webhook"]
+    # Pushed mentions: `type: webhook` sources, and Meta's webhooks for Instagram sources (docs/webhooks.md).
+    from monitors.poll import make_http_client
+    from monitors.sources.http import SourceHttp
+    from monitors.webhooks import hooks_from_config
+
+    hook_client = make_http_client()
+    webhooks, meta_webhooks = hooks_from_config(
+        workspace.sources, brand=workspace.brand, config_file=settings.veille_config,
+        http_factory=lambda c: SourceHttp(hook_client, source=c.name, network=c.network))
     app_token = settings.slack_app_token.get_secret_value() if settings.slack_app_token else None
     runtime = Runtime(RuntimeOptions(
         token=token, signing_secret=secret, slack_api_url=settings.slack_api_url,
         database_url=settings.database_url, workspace=workspace, clock=SystemClock(), sources=sources,
-        host=args.host, port=args.port,
+        host=args.host, port=args.port, webhooks=webhooks, meta_webhooks=meta_webhooks,
     ))
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -104,7 +118,48 @@ def cmd_run(args: argparse.Namespace) -> int:
     if socket_handler is not None:
         socket_handler.close()
     runtime.stop()
+    hook_client.close()
     return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    """Print every configured source's health as a table (from the database the bot writes to)."""
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+    from sqlmodel import Session
+
+    from bot.clock import SystemClock
+    from bot.db import make_engine
+    from bot.migrate import upgrade
+    from bot.services.sources import ago, source_health
+    from bot.settings import Settings
+    from bot.workspace import load_workspace
+
+    settings = Settings()
+    workspace = load_workspace(args.path or settings.veille_config)
+    engine = make_engine(settings.database_url)
+    try:
+        upgrade(engine)
+        now = SystemClock().now()
+        with Session(engine) as session:
+            health = source_health(session, workspace, now=now)
+    finally:
+        engine.dispose()
+    colors = {"ok": "green", "failing": "red", "paused": "magenta", "waiting": "yellow"}
+    table = Table(title=f"Veille sources — {len(health)} configured")
+    for column in ("source", "type", "state", "last success", "last error", "items seen", "set aside", "next poll"):
+        table.add_column(column, overflow="fold", justify="right" if column in ("items seen", "set aside") else "left")
+    for item in health:
+        error = item.paused_reason or item.last_error or ""
+        # Error texts come from the networks: escaped, so "[...]" in them is not taken for rich markup.
+        table.add_row(escape(item.name), item.type, f"[{colors.get(item.state, 'white')}]{item.state}[/]",
+                      ago(item.last_success_at, now), escape(error[:80] + ("…" if len(error) > 80 else "")),
+                      f"{item.items_seen:,}", str(item.rejected),
+                      ago(item.next_poll_at, now) if item.next_poll_at else "—")
+    # Piped into a file or a monitoring script, keep one row per line instead of folding at 80 columns.
+    Console(width=None if sys.stdout.isatty() else 200).print(table)
+    return 1 if any(h.state in ("failing", "paused") for h in health) else 0
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -112,6 +167,52 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     return run_demo(db_path=args.db, seconds=args.seconds, interactive=None if args.prompt == "auto"
                     else args.prompt == "yes")
+
+
+def cmd_buzz_score(args: argparse.Namespace) -> int:
+    """Score a NAB-format series with the buzz detector's default configuration, streaming."""
+    import contextlib
+    import os
+
+    from monitors.buzz.series import SeriesFormatError, score_csv
+
+    # Write beside the target and rename at the end, so a failure never leaves half a file behind.
+    tmp = None if args.output == "-" else f"{args.output}.tmp"
+    try:
+        with contextlib.ExitStack() as stack:
+            fin = sys.stdin if args.input == "-" else stack.enter_context(
+                open(args.input, newline="", encoding="utf-8"))
+            fout = sys.stdout if tmp is None else stack.enter_context(open(tmp, "w", newline="", encoding="utf-8"))
+            rows = score_csv(fin, fout)
+        if tmp is not None:
+            os.replace(tmp, args.output)
+    except (OSError, SeriesFormatError) as error:
+        if tmp is not None and os.path.exists(tmp):
+            os.remove(tmp)
+        print(f"veille buzz score: {args.input}: {error}", file=sys.stderr)
+        return EXIT_CONFIG
+    print(f"scored {rows} rows -> {args.output}", file=sys.stderr)
+    return 0
+
+
+def cmd_sentiment(args: argparse.Namespace) -> int:
+    import io
+    import os
+
+    from bot.sentiment import SentimentScorer
+    from bot.sentiment.stream import score_lines
+
+    scorer = SentimentScorer(default_lang=args.default_lang)
+    # Undecodable bytes must not stop a million-line stream; line buffering hands each answer on at once.
+    stdin = io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="replace", newline="\n")
+    stdout = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", line_buffering=True, newline="\n")
+    try:
+        score_lines(stdin, stdout, scorer=scorer, lang=None if args.lang == "auto" else args.lang)
+        stdout.flush()
+    except BrokenPipeError:
+        # The reader went away (`| head`): stop quietly, as Python's docs advise for pipes.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -139,6 +240,29 @@ def build_parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check-config", help="validate veille.yaml and exit")
     check.add_argument("path", nargs="?", default=None, help="config file (default: $VEILLE_CONFIG or veille.yaml)")
     check.set_defaults(func=cmd_check_config)
+
+    from rules.cli import add_rules_parser
+
+    add_rules_parser(sub)  # rules explain, rules test
+
+    status = sub.add_parser("status", help="show every source: state, last success, last error, items, next poll "
+                                                 "(exit 1 if one is failing or paused)")
+    status.add_argument("path", nargs="?", default=None, help="config file (default: $VEILLE_CONFIG or veille.yaml)")
+    status.set_defaults(func=cmd_status)
+
+    buzz = sub.add_parser("buzz", help="the spike detector")
+    buzz_sub = buzz.add_subparsers(dest="buzz_command", required=True)
+    score = buzz_sub.add_parser("score", help="score a timestamp,value CSV (NAB format) with the default "
+                                              "configuration: writes timestamp,value,anomaly_score,alert")
+    score.add_argument("--in", dest="input", required=True, help="input CSV ('-' for stdin)")
+    score.add_argument("--out", dest="output", required=True, help="output CSV ('-' for stdout)")
+    score.set_defaults(func=cmd_buzz_score)
+    sentiment = sub.add_parser("sentiment", help="score one text per line of stdin: label<TAB>compound<TAB>lang")
+    sentiment.add_argument("--lang", choices=("auto", "en", "fr"), default="auto",
+                           help="language of every line, or auto to detect each (default: auto)")
+    sentiment.add_argument("--default-lang", choices=("en", "fr"), default="en",
+                           help="language of lines too short to tell, with --lang auto (default: en)")
+    sentiment.set_defaults(func=cmd_sentiment)
     return parser
 
 

@@ -56,6 +56,24 @@ _STRINGS: dict[str, dict[Lang, str]] = {
     },
     "promo": {"en": "promo", "fr": "promo"},
     "value": {"en": "value", "fr": "valeur"},
+    # Sources (monitors/poll.py, `/veille status`). Parameters are already escaped for mrkdwn.
+    "source_auth_failed": {
+        "en": ":warning: Source *{name}* ({network}) was refused by the network (HTTP {status}): its credentials "
+              "are wrong, expired or lack a permission. Polling is *paused*. Fix `sources.{name}` in veille.yaml "
+              "(or the environment variables it references) and restart Veille: polling resumes by itself once "
+              "the source's configuration has changed.",
+        "fr": ":warning: La source *{name}* ({network}) a été refusée par le réseau (HTTP {status}) : ses "
+              "identifiants sont faux, expirés ou manquent d'une permission. La collecte est *en pause*. Corrigez "
+              "`sources.{name}` dans veille.yaml (ou les variables d'environnement qu'elle cite) et redémarrez "
+              "Veille : la collecte reprend d'elle-même dès que la configuration de la source a changé.",
+    },
+    "status_title": {"en": "Sources — {n} configured", "fr": "Sources — {n} configurées"},
+    "status_empty": {"en": "No source is configured: add one under `sources:` in veille.yaml.",
+                     "fr": "Aucune source configurée : ajoutez-en une sous `sources:` dans veille.yaml."},
+    "status_help": {"en": "`/veille status` shows every source: state, last success, last error, items seen, "
+                          "next poll.",
+                    "fr": "`/veille status` montre chaque source : état, dernier succès, dernière erreur, "
+                          "éléments vus, prochaine collecte."},
 }
 
 

@@ -18,6 +18,9 @@ from rapidfuzz import process
 
 from bot.errors import ConfigError, ConfigProblem
 
+# Routing config (responsibilities with their conditions, influencer tiers, schedules) is the rules' schema.
+from rules.schema import Influencers, Responsibility, Schedule
+
 SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
 SLACK_CHANNEL = re.compile(r"^[CG][A-Z0-9]{2,}$")
 NETWORKS = ("x", "facebook", "instagram", "linkedin", "youtube", "mastodon", "bluesky", "reddit", "rss")
@@ -83,19 +86,11 @@ class SourceConfig(Strict):
     enabled: bool = True
     poll_every_s: int = Field(default=300, ge=10, le=86_400)
     base_url: str | None = None
+    # First run: how far back to fetch. Own posts: how many days after publication their engagement is refreshed.
+    backfill_days: int = Field(default=7, ge=0, le=90)
+    engagement_days: int = Field(default=14, ge=0, le=365)
     # Network-specific settings (account ids, credentials as ${VAR} references); each source validates its own.
     options: dict[str, Any] = Field(default_factory=dict)
-
-
-class Responsibility(Strict):
-    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
-    owners: list[str] = Field(min_length=1)
-    channel: str | None = None
-    keywords: list[str] = Field(default_factory=list)
-    networks: list[str] = Field(default_factory=list)
-    sentiment: Literal["negative", "neutral", "positive"] | None = None
-
-    _owners = field_validator("owners")(lambda cls, v: [_slack_user(u) for u in v])
 
 
 class Oncall(Strict):
@@ -116,6 +111,24 @@ class Objective(Strict):
     deadline: date | None = None
 
 
+class SentimentConfig(Strict):
+    """Brand-specific sentiment: terms scored differently for this brand (valence on VADER's -4..+4 scale)."""
+
+    overrides: dict[str, float] = Field(default_factory=dict)
+    neutral_terms: list[str] = Field(default_factory=list)
+
+    @field_validator("overrides")
+    @classmethod
+    def _valences(cls, value: dict[str, float]) -> dict[str, float]:
+        for term, valence in value.items():
+            if not term.strip():
+                raise ValueError("an override needs a term or phrase")
+            if not -4.0 <= valence <= 4.0:
+                raise ValueError(f"{term!r}: valence {valence} is outside -4..4 "
+                                 "(e.g. -2 negative, 0 neutral, 2 positive)")
+        return value
+
+
 class Workspace(Strict):
     """The whole `veille.yaml`."""
 
@@ -125,8 +138,13 @@ class Workspace(Strict):
     sources: list[SourceConfig] = Field(default_factory=list)
     responsibilities: list[Responsibility] = Field(default_factory=list)
     fallback_owner: str | None = None
+    influencers: Influencers = Field(default_factory=Influencers)
+    schedules: dict[str, Schedule] = Field(default_factory=dict)
+    # Charter and engagement rule files, relative to this file (or example:charter.fr.yaml for a shipped one).
+    rules_files: list[str] = Field(default_factory=list)
     oncall: Oncall = Field(default_factory=Oncall)
     objectives: list[Objective] = Field(default_factory=list)
+    sentiment: SentimentConfig = Field(default_factory=SentimentConfig)
 
     _admins = field_validator("admins")(lambda cls, v: [_slack_user(u) for u in v])
 
@@ -187,28 +205,34 @@ def _line_for(loc: tuple[Any, ...], lines: dict[tuple[Any, ...], int]) -> int | 
     return None
 
 
-def _fields_at(loc: tuple[Any, ...]) -> list[str]:
-    """Field names valid at the parent of `loc`, for 'did you mean' hints."""
-    model: Any = Workspace
+def _fields_at(loc: tuple[Any, ...], root: type[BaseModel] | None = None) -> list[str]:
+    """Field names (as written in YAML: aliases) valid at the parent of `loc`, for 'did you mean' hints."""
+    model: Any = root or Workspace
+    keyed = False  # the previous part was a dict field: this part is one of its keys
     for part in loc[:-1]:
-        if isinstance(part, int):
+        if isinstance(part, int) or keyed:
+            keyed = False
             continue
-        field = model.model_fields.get(part) if hasattr(model, "model_fields") else None
+        fields = {f.alias or n: f for n, f in model.model_fields.items()} if hasattr(model, "model_fields") else {}
+        field = fields.get(part)
         if field is None:
             return []
-        annotation = field.annotation
-        inner = getattr(annotation, "__args__", (annotation,))
+        # Look through `X | None`, `list[X]` and `dict[str, X]` for the model X.
+        inner = [field.annotation]
+        for _ in range(3):
+            keyed = keyed or any(getattr(a, "__origin__", None) is dict for a in inner)
+            inner = [b for a in inner for b in getattr(a, "__args__", (a,))]
         model = next((a for a in inner if isinstance(a, type) and issubclass(a, BaseModel)), None)
         if model is None:
             return []
-    return list(model.model_fields) if model is not None else []
+    return [f.alias or n for n, f in model.model_fields.items()] if model is not None else []
 
 
-def _fix(error: dict[str, Any]) -> str:
+def _fix(error: dict[str, Any], root: type[BaseModel] | None = None) -> str:
     loc = tuple(error["loc"])
     kind = error["type"]
     if kind == "extra_forbidden":
-        known = _fields_at(loc)
+        known = _fields_at(loc, root)
         guess = process.extractOne(str(loc[-1]), known, score_cutoff=60) if known else None
         hint = f"did you mean '{guess[0]}'?" if guess else f"allowed here: {', '.join(known)}"
         return f"unknown field; {hint}"
