@@ -84,6 +84,9 @@ class Mention(SQLModel, table=True):
     status: str = Field(default="open", max_length=20)
     handled_by: str | None = Field(default=None, max_length=32)
     handled_at: datetime | None = _ts(nullable=True)
+    snoozed_until: datetime | None = _ts(nullable=True)
+    # Set when a member corrected the sentiment; the corrected label replaces sentiment_label.
+    sentiment_corrected_by: str | None = Field(default=None, max_length=32)
 
 
 class Assignment(SQLModel, table=True):
@@ -117,13 +120,17 @@ class OutboxMessage(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(max_length=200)
-    kind: str = Field(max_length=20)  # card | message
+    kind: str = Field(max_length=20)  # card | message | thread | digest | home
     channel: str = Field(max_length=80)
     # The id Slack answered with (a user id given as channel becomes a DM id); chat.update needs it.
     channel_id: str | None = Field(default=None, max_length=80)
     mention_id: int | None = Field(default=None, foreign_key="mentions.id", index=True)
     # For plain messages: the Block Kit payload to send; cards are rendered from their mention row.
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # A thread reply names its parent's key; it waits until the parent has a ts.
+    parent_key: str | None = Field(default=None, max_length=200)
+    # A card folded into a flood digest names the digest's key (status "digested" until expanded).
+    digest_key: str | None = Field(default=None, max_length=200, index=True)
     # pending -> sending -> sent; parked when Slack refuses for good (channel_not_found, ...)
     status: str = Field(default="pending", max_length=20)
     version: int = 1
@@ -187,3 +194,30 @@ class ProcessedRequest(SQLModel, table=True):
 
     key: str = Field(primary_key=True, max_length=200)
     seen_at: datetime = _ts()
+
+
+class CardEvent(SQLModel, table=True):
+    """One thing a member did on a card: the audit trail, also posted in the card's thread."""
+
+    __tablename__ = "card_events"
+
+    id: int | None = Field(default=None, primary_key=True)
+    mention_id: int = Field(foreign_key="mentions.id", index=True)
+    actor: str = Field(max_length=32)
+    action: str = Field(max_length=30)
+    detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    at: datetime = _ts()
+
+
+class SentimentCorrection(SQLModel, table=True):
+    """A member's correction of a mention's sentiment, kept for the KPIs and for brand word overrides."""
+
+    __tablename__ = "sentiment_corrections"
+
+    id: int | None = Field(default=None, primary_key=True)
+    mention_id: int = Field(foreign_key="mentions.id", index=True)
+    old_label: str = Field(max_length=10)
+    new_label: str = Field(max_length=10)
+    term: str | None = Field(default=None, max_length=100)
+    corrected_by: str = Field(max_length=32)
+    at: datetime = _ts()

@@ -8,18 +8,17 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from datetime import timedelta
 
-from sqlmodel import Session, select
-
-from bot import models
 from bot.app import build_app
 from bot.clock import Clock
 from bot.db import make_engine
 from bot.deps import Deps
+from bot.flood import FloodPolicy
 from bot.http import HttpServer, build_asgi
 from bot.migrate import upgrade
 from bot.outbox import OutboxSender, OutboxWorker
-from bot.render.cards import Rendered, render_card
+from bot.render.outbox_render import OutboxRenderer
 from bot.sentiment import SentimentScorer
 from bot.slack_client import make_client
 from bot.workspace import Workspace
@@ -43,27 +42,6 @@ class RuntimeOptions:
     serve_http: bool = True
 
 
-def card_renderer(workspace: Workspace):  # type: ignore[no-untyped-def]
-    """The outbox's renderer: a card from its mention row, a one-off message from its payload."""
-
-    def render(session: Session, row: models.OutboxMessage) -> Rendered:
-        if row.kind != "card":
-            return Rendered(str(row.payload.get("text", "")), list(row.payload.get("blocks") or []))
-        mention = session.get(models.Mention, row.mention_id)
-        if mention is None:
-            raise LookupError(f"outbox {row.key}: mention {row.mention_id} is gone")
-        author = session.get(models.Author, mention.author_id)
-        assert author is not None
-        owner = session.exec(
-            select(models.Assignment.owner).where(models.Assignment.mention_id == mention.id,
-                                                  models.Assignment.active == True)  # noqa: E712
-            .order_by(models.Assignment.id.desc())  # type: ignore[union-attr]
-        ).first()
-        return render_card(mention, author, owner, lang=workspace.brand.language, tz=workspace.brand.timezone)
-
-    return render
-
-
 class Runtime:
     """Everything `veille run` needs, started and stopped together."""
 
@@ -73,8 +51,14 @@ class Runtime:
         # The app upgrades the schema on start: a new version never runs on an old schema.
         upgrade(self.engine)
         self.client = make_client(options.token, options.slack_api_url)
-        self.sender = OutboxSender(engine=self.engine, client=self.client, clock=options.clock,
-                                   render=card_renderer(options.workspace))
+        triage = options.workspace.triage
+        self.sender = OutboxSender(
+            engine=self.engine, client=self.client, clock=options.clock,
+            render=OutboxRenderer(options.workspace, options.clock),
+            post_interval=timedelta(seconds=triage.post_interval_s),
+            flood=FloodPolicy(threshold=triage.flood_threshold, similarity=triage.flood_similarity,
+                              min_group=triage.flood_min_group),
+        )
         self.worker = OutboxWorker(self.sender, idle_s=options.outbox_idle_s)
         self.deps = Deps(workspace=options.workspace, engine=self.engine, clock=options.clock,
                          scorer=SentimentScorer(), wake_outbox=self.worker.wake)

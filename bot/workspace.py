@@ -107,6 +107,17 @@ class Oncall(Strict):
     _rotation = field_validator("rotation")(lambda cls, v: [_slack_user(u) for u in v])
 
 
+class Triage(Strict):
+    """How the triage channel behaves under load, and who may act."""
+
+    post_interval_s: float = Field(default=1.0, ge=0, le=60)  # Slack's pace: about 1 message/s per channel
+    flood_threshold: int = Field(default=20, ge=1)  # unposted cards in a channel before digests start
+    flood_similarity: int = Field(default=75, ge=50, le=100)  # how alike texts must be to share a digest
+    flood_min_group: int = Field(default=3, ge=2)
+    overdue_after_h: int = Field(default=24, ge=1)  # App Home's "overdue" until rules give deadlines
+    home_debounce_s: int = Field(default=10, ge=0)  # App Home re-published at most this often per member
+
+
 class Objective(Strict):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
     title: str
@@ -126,6 +137,7 @@ class Workspace(Strict):
     responsibilities: list[Responsibility] = Field(default_factory=list)
     fallback_owner: str | None = None
     oncall: Oncall = Field(default_factory=Oncall)
+    triage: Triage = Field(default_factory=Triage)
     objectives: list[Objective] = Field(default_factory=list)
 
     _admins = field_validator("admins")(lambda cls, v: [_slack_user(u) for u in v])
