@@ -221,3 +221,31 @@ class SentimentCorrection(SQLModel, table=True):
     term: str | None = Field(default=None, max_length=100)
     corrected_by: str = Field(max_length=32)
     at: datetime = _ts()
+
+
+class NetworkAction(SQLModel, table=True):
+    """A reply or a hide the team asked for on a network: drafted, maybe approved, then done exactly once.
+
+    `idempotency_key` goes to the connector, so a retry after a crash never replies twice.
+    """
+
+    __tablename__ = "network_actions"
+    __table_args__ = (UniqueConstraint("idempotency_key", name="uq_network_actions_key"),
+                      Index("ix_network_actions_due", "status", "next_attempt_at"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    mention_id: int = Field(foreign_key="mentions.id", index=True)
+    kind: str = Field(max_length=10)  # reply | hide
+    text: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    # awaiting_approval -> approved -> sending -> done | failed ; or rejected
+    status: str = Field(max_length=20)
+    requested_by: str = Field(max_length=32)
+    requested_at: datetime = _ts()
+    approved_by: str | None = Field(default=None, max_length=32)
+    approved_at: datetime | None = _ts(nullable=True)
+    done_at: datetime | None = _ts(nullable=True)
+    network_id: str | None = Field(default=None, max_length=255)
+    idempotency_key: str = Field(max_length=100)
+    attempts: int = 0
+    next_attempt_at: datetime = _ts()
+    error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))

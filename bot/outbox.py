@@ -365,8 +365,11 @@ def _clean_refusal(exc: Exception) -> bool:
 class OutboxWorker:
     """A background thread that runs the sender, woken early whenever a change is committed."""
 
-    def __init__(self, sender: OutboxSender, *, idle_s: float = 1.0) -> None:
+    def __init__(self, sender: OutboxSender, *, idle_s: float = 1.0,
+                 also: list[Callable[[], object]] | None = None) -> None:
         self._sender = sender
+        # Other effects driven by the same wake-ups (network replies and hides), run after each pass.
+        self._also = also or []
         self._idle_s = idle_s
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -393,6 +396,11 @@ class OutboxWorker:
             except Exception:
                 logger.exception("outbox pass failed; retrying shortly")
                 report = DeliveryReport()
+            for job in self._also:
+                try:
+                    job()
+                except Exception:
+                    logger.exception("background job failed; retrying shortly")
             if report.progressed and not report.deferred:
                 continue  # more may be due right away: keep draining
             self.idle.set()

@@ -10,6 +10,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from bot import models
 from bot.app import build_app
 from bot.clock import Clock
 from bot.db import make_engine
@@ -17,12 +18,14 @@ from bot.deps import Deps
 from bot.flood import FloodPolicy
 from bot.http import HttpServer, build_asgi
 from bot.migrate import upgrade
+from bot.network_actions import Executor, NetworkActionRunner
 from bot.outbox import OutboxSender, OutboxWorker
 from bot.render.outbox_render import OutboxRenderer
 from bot.sentiment import SentimentScorer
 from bot.slack_client import make_client
 from bot.workspace import Workspace
 from monitors.schedule import ScheduledSource, build_scheduler
+from monitors.sources.base import Mention, NotSupported
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +43,12 @@ class RuntimeOptions:
     port: int = 0
     outbox_idle_s: float = 1.0
     serve_http: bool = True
+    # (source name, mention, action) -> network id: how replies and hides reach the networks
+    network_executor: Executor | None = None
+
+
+def _no_connector(source: str, mention: Mention, action: models.NetworkAction) -> str | None:
+    raise NotSupported(source, f"no connector can {action.kind} on {mention.network} for source '{source}'")
 
 
 class Runtime:
@@ -59,7 +68,9 @@ class Runtime:
             flood=FloodPolicy(threshold=triage.flood_threshold, similarity=triage.flood_similarity,
                               min_group=triage.flood_min_group),
         )
-        self.worker = OutboxWorker(self.sender, idle_s=options.outbox_idle_s)
+        self.actions = NetworkActionRunner(engine=self.engine, clock=options.clock, workspace=options.workspace,
+                                           execute=options.network_executor or _no_connector)
+        self.worker = OutboxWorker(self.sender, idle_s=options.outbox_idle_s, also=[self._run_actions])
         self.deps = Deps(workspace=options.workspace, engine=self.engine, clock=options.clock,
                          scorer=SentimentScorer(), wake_outbox=self.worker.wake)
         self.app = build_app(self.deps, client=self.client, signing_secret=options.signing_secret)
@@ -73,7 +84,13 @@ class Runtime:
         assert self.http is not None
         return self.http.url
 
+    def _run_actions(self) -> None:
+        report = self.actions.run_due()
+        if report.done or report.failed:
+            self.worker.wake()  # the card and its thread changed: send them without waiting for the tick
+
     def start(self, *, poll: bool = True) -> None:
+        self.actions.recover()
         self.worker.start()
         if self.http is not None:
             self.http.start()

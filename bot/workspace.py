@@ -116,6 +116,13 @@ class Triage(Strict):
     flood_min_group: int = Field(default=3, ge=2)
     overdue_after_h: int = Field(default=24, ge=1)  # App Home's "overdue" until rules give deadlines
     home_debounce_s: int = Field(default=10, ge=0)  # App Home re-published at most this often per member
+    # responsibility -> members whose click a reply must wait for (four eyes); drafts by them go straight out.
+    approvals: dict[str, list[str]] = Field(default_factory=dict)
+
+    @field_validator("approvals")
+    @classmethod
+    def _approvers(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        return {name: [_slack_user(u) for u in users] for name, users in value.items()}
 
 
 class Objective(Strict):

@@ -149,3 +149,100 @@ class TestAppHome:
         assert retry.status_code == 200
         with Session(bot.runtime.engine) as session:
             assert session.exec(select(models.ProcessedRequest.key)).all() == ["event:Ev042"]
+
+
+class TestReplies:
+    @pytest.fixture
+    def sent(self) -> list:
+        return []
+
+    @pytest.fixture
+    def bot(self, db_url, fake_slack, workspace, clock, sent) -> Iterator[SlackBot]:  # type: ignore[no-untyped-def]
+        from bot.workspace import parse_workspace
+        from tests.conftest import WORKSPACE_YAML
+
+        ws = parse_workspace(WORKSPACE_YAML + "  approvals: {support: [U0ADMIN]}\n", "test.yaml")
+
+        def executor(source, mention, action):  # type: ignore[no-untyped-def]
+            sent.append((source, mention.external_id, action.kind, action.text, action.idempotency_key))
+            return f"net-{len(sent)}"
+
+        runtime = Runtime(RuntimeOptions(token="xoxb-test", signing_secret=SECRET,
+                                         slack_api_url=fake_slack.base_url, database_url=db_url, workspace=ws,
+                                         clock=clock, outbox_idle_s=0.05, network_executor=executor))
+        runtime.start(poll=False)
+        yield SlackBot(runtime, fake_slack)
+        runtime.stop()
+
+    def submit(self, bot: SlackBot, card: dict, text: str, *, user: str) -> dict:
+        wait_until(lambda: bot.fake.calls("views.open"), what="the composer")
+        view = bot.fake.calls("views.open")[-1].body["view"]
+        payload = {"type": "view_submission", "team": {"id": "T0VEILLE"}, "user": {"id": user},
+                   "api_app_id": "A0VEILLE", "trigger_id": "1.2",
+                   "view": {**view, "id": "V1", "state": {"values": {"reply_text": {"text": {
+                       "type": "plain_text_input", "value": text}}}}}}
+        from urllib.parse import urlencode
+
+        response = bot.post(urlencode({"payload": json.dumps(payload)}))
+        assert response.status_code == 200
+        return response.json() if response.content else {}
+
+    def test_thank_prefills_in_the_authors_language_and_sends_once(self, bot, make_mention, sent) -> None:
+        bot.ingest(make_mention(text="J'adore la lampe Aurore, merci ! 😍", lang="fr", author_name="Léa"))
+        [card] = bot.wait_cards(1)
+        bot.act(card, ids.THANK, user=CM)
+        wait_until(lambda: bot.fake.calls("views.open"))
+        view = bot.fake.calls("views.open")[-1].body["view"]
+        assert view["blocks"][1]["element"]["initial_value"] == "Merci beaucoup Léa ! 💛"
+        assert self.submit(bot, card, "Merci beaucoup Léa ! 💛", user=CM) == {}
+        wait_until(lambda: sent, what="the reply on the network")
+        wait_until(lambda: "Replied by <@U0CM1>" in json.dumps(bot.current(card)["blocks"], ensure_ascii=False))
+        assert len(sent) == 1 and sent[0][2:4] == ("reply", "Merci beaucoup Léa ! 💛")
+        assert mention_row(bot, card).status == "handled"  # answering is handling
+        texts = [m["text"] for m in bot.thread(card)]
+        assert any(t.startswith("💬 Reply sent on the network") for t in texts)
+
+    def test_a_support_reply_waits_for_an_approver(self, bot, make_mention, sent) -> None:
+        bot.ingest(make_mention(text="Where is my order? <!channel>"))
+        [card] = bot.wait_cards(1)
+        bot.act(card, ids.REPLY, user=SUPPORT)
+        self.submit(bot, card, "Sorry! Your order ships today <@U999>", user=SUPPORT)
+        wait_until(lambda: "waiting for <@U0ADMIN>" in json.dumps(bot.current(card)["blocks"]), what="awaiting")
+        blob = json.dumps(bot.current(card)["blocks"])
+        assert "&lt;@U999&gt;" in blob and "<@U999>" not in blob  # the draft is escaped on the card
+        assert not sent
+        bot.act(bot.current(card), ids.APPROVE_ACTION, user=SUPPORT)  # the drafter cannot approve
+        wait_until(lambda: bot.ephemerals())
+        assert bot.ephemerals()[-1] == "Only <@U0ADMIN> can approve replies here."
+        bot.act(bot.current(card), ids.APPROVE_ACTION, user=ADMIN)
+        wait_until(lambda: sent)
+        wait_until(lambda: "(approved by <@U0ADMIN>)" in json.dumps(bot.current(card)["blocks"]))
+
+    def test_an_empty_or_too_long_reply_is_refused_in_the_modal(self, bot, make_mention) -> None:
+        bot.ingest(make_mention(text="Is the Aurore lamp dimmable?"))
+        [card] = bot.wait_cards(1)
+        bot.act(card, ids.REPLY, user=CM)
+        answer = self.submit(bot, card, "x" * 300, user=CM)  # X allows 280
+        assert answer == {"response_action": "errors", "errors": {"reply_text": "300 characters: this network allows 280."}}
+
+    def test_hide_goes_to_the_network_and_a_refusal_shows_on_the_card(self, db_url, fake_slack, workspace, clock,
+                                                                       make_mention) -> None:
+        from monitors.sources.base import NotSupported
+
+        def executor(source, mention, action):  # type: ignore[no-untyped-def]
+            raise NotSupported(source, "this account may not hide comments (missing permission)")
+
+        runtime = Runtime(RuntimeOptions(token="xoxb-test", signing_secret=SECRET,
+                                         slack_api_url=fake_slack.base_url, database_url=db_url, workspace=workspace,
+                                         clock=clock, outbox_idle_s=0.05, network_executor=executor))
+        runtime.start(poll=False)
+        try:
+            bot = SlackBot(runtime, fake_slack)
+            bot.ingest(make_mention(text="You are all idiots"))
+            [card] = bot.wait_cards(1)
+            bot.act(card, ids.HIDE, user=CM)
+            wait_until(lambda: "Not done on the network: this account may not hide" in json.dumps(
+                bot.current(card)["blocks"]), what="the refusal on the card")
+            assert mention_row(bot, card).status == "open"
+        finally:
+            runtime.stop()

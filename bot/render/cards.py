@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from slack_sdk.models.blocks import (
     ActionsBlock,
     ButtonElement,
+    ConfirmObject,
     ContextBlock,
     MarkdownTextObject,
     Option,
@@ -48,6 +49,11 @@ class CardContext:
     influencer: str | None = None  # tier name, when the author is one
     violations: Sequence[str] = ()  # "clause title: «matched span»", already plain text
     rule: str | None = None  # engagement rule and its deadline, plain text
+    can_reply: bool = False  # the network's API lets us reply / hide (the connector says so)
+    can_hide: bool = False
+    action: models.NetworkAction | None = None  # a reply or hide in progress
+    done: models.NetworkAction | None = None  # the last reply or hide done
+    approvers: Sequence[str] = ()
 
 
 def _safe_url(url: str | None) -> str | None:
@@ -76,13 +82,26 @@ def _status_line(mention: models.Mention, lang: Lang, tz: str) -> str | None:
     return None
 
 
-def _actions(mention: models.Mention, lang: Lang) -> ActionsBlock:
+def _actions(mention: models.Mention, ctx: CardContext, lang: Lang) -> ActionsBlock:
     value = str(mention.id)
     if mention.status != "open":
         elements: list = [ButtonElement(text=t("reopen", lang), action_id=ids.REOPEN, value=value)]
     else:
+        replies = []
+        free = ctx.action is None or ctx.action.status == "failed"  # a failed attempt may be tried again
+        if ctx.can_reply and free:
+            if mention.sentiment_label == "positive":
+                replies.append(ButtonElement(text=t("thank", lang), action_id=ids.THANK, value=value))
+            replies.append(ButtonElement(text=t("reply", lang), action_id=ids.REPLY, value=value))
+        if ctx.can_hide and free:
+            network = network_label(mention.network)
+            replies.append(ButtonElement(text=t("hide", lang), action_id=ids.HIDE, value=value, style="danger",
+                                         confirm=ConfirmObject(title=t("hide_confirm_title", lang),
+                                                               text=t("hide_confirm_text", lang, network=network),
+                                                               confirm=t("confirm", lang), deny=t("cancel", lang))))
         elements = [
             ButtonElement(text=t("mark_handled", lang), action_id=ids.MARK_HANDLED, value=value, style="primary"),
+            *replies,
             ButtonElement(text=t("take", lang), action_id=ids.TAKE, value=value),
             UserSelectElement(placeholder=t("reassign", lang), action_id=ids.REASSIGN),
             StaticSelectElement(placeholder=t("snooze", lang), action_id=ids.SNOOZE, options=[
@@ -95,6 +114,38 @@ def _actions(mention: models.Mention, lang: Lang) -> ActionsBlock:
           for label in ("positive", "neutral", "negative") if label != mention.sentiment_label],
     ]))
     return ActionsBlock(block_id=f"triage:{mention.id}", elements=elements)
+
+
+def _network_action_blocks(ctx: CardContext, lang: Lang) -> list:
+    """What the card says about a reply or hide: waiting for approval, sending, failed, or done."""
+    blocks: list = []
+    action, done = ctx.action, ctx.done
+    if done is not None and (action is None or action.id != done.id):
+        who = f"<@{done.requested_by}>"
+        if done.kind == "hide":
+            line = t("card_hidden", lang, user=f"<@{done.approved_by or done.requested_by}>")
+        else:
+            approved = t("card_approved_by", lang, user=f"<@{done.approved_by}>") \
+                if done.approved_by and done.approved_by != done.requested_by else ""
+            line = t("card_replied", lang, user=who, approved=approved, text=truncate(escape(done.text or ""), 500))
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=line)]))
+    if action is None:
+        return blocks
+    if action.status == "awaiting_approval":
+        approvers = ", ".join(f"<@{a}>" for a in ctx.approvers) or "?"
+        line = t("card_awaiting", lang, user=f"<@{action.requested_by}>", approvers=approvers,
+                 text=truncate(escape(action.text or ""), 1500))
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=line)))
+        blocks.append(ActionsBlock(block_id=f"approval:{action.id}", elements=[
+            ButtonElement(text=t("approve", lang), action_id=ids.APPROVE_ACTION, value=str(action.id),
+                          style="primary"),
+            ButtonElement(text=t("reject", lang), action_id=ids.REJECT_ACTION, value=str(action.id))]))
+    elif action.status in ("approved", "sending"):
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=t("card_sending", lang))]))
+    elif action.status == "failed":
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(
+            text=t("card_failed", lang, error=truncate(escape(action.error or "?"), 500)))]))
+    return blocks
 
 
 def render_card(mention: models.Mention, author: models.Author, context: CardContext | str | None = None, *,
@@ -134,7 +185,8 @@ def render_card(mention: models.Mention, author: models.Author, context: CardCon
     status = _status_line(mention, lang, tz)
     if status:
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=status)]))
-    blocks.append(_actions(mention, lang))
+    blocks += _network_action_blocks(ctx, lang)
+    blocks.append(_actions(mention, ctx, lang))
     # The notification text: escaped too, since Slack renders it in notifications and screen readers.
     fallback = truncate(f"{network} {mention.kind} from @{escape(author.handle)}: {escape(mention.text)}",
                         FALLBACK_TEXT_MAX)

@@ -11,6 +11,7 @@ from bot.clock import Clock
 from bot.flood import headline_term
 from bot.render.cards import CardContext, Rendered, render_card, render_digest
 from bot.render.home import render_home
+from bot.services import replies
 from bot.services.home import home_data
 from bot.services.triage import current_owner
 from bot.workspace import Workspace
@@ -31,7 +32,12 @@ class OutboxRenderer:
                 raise LookupError(f"outbox {row.key}: mention {row.mention_id} is gone")
             author = session.get(models.Author, mention.author_id)
             assert author is not None
-            context = CardContext(owner=current_owner(session, mention.id or 0))
+            context = CardContext(
+                owner=current_owner(session, mention.id or 0),
+                can_reply=mention.network in replies.CAN_REPLY, can_hide=mention.network in replies.CAN_HIDE,
+                action=replies.pending_action(session, mention.id or 0),
+                done=replies.last_done(session, mention.id or 0),
+                approvers=replies.approvers_for(self.workspace, mention.responsibility))
             return render_card(mention, author, context, lang=brand.language, tz=brand.timezone)
         if row.kind == "digest":
             ids = list(row.payload.get("mention_ids") or [])

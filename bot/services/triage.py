@@ -12,6 +12,7 @@ from bot import models
 from bot.errors import NotFound, UserError
 from bot.messages import Lang, t
 from bot.outbox import enqueue_thread, touch_card, touch_homes
+from bot.render.escape import escape, truncate
 
 SENTIMENTS = ("positive", "neutral", "negative")
 
@@ -61,6 +62,9 @@ def _fmt(value: Any, tz: str) -> Any:
         return value.astimezone(ZoneInfo(tz)).strftime("%a %d %b %H:%M")
     if isinstance(value, str) and value.startswith(("U", "W")) and value.isalnum() and value.isupper():
         return f"<@{value}>"
+    if isinstance(value, str):
+        # Reply drafts and network errors are user or third-party text: never raw into mrkdwn.
+        return truncate(escape(" ".join(value.split())), 500)
     return value
 
 

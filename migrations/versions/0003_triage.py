@@ -1,8 +1,8 @@
-"""triage history and digests
+"""triage history, digests and network actions
 
 Revision ID: 0003
 Revises: 0001
-Create Date: 2026-11-24 03:07:34.674654
+Create Date: 2026-11-24 03:30:06.667145
 """
 
 from collections.abc import Sequence
@@ -34,6 +34,30 @@ def upgrade() -> None:
     with op.batch_alter_table('card_events', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_card_events_mention_id'), ['mention_id'], unique=False)
 
+    op.create_table('network_actions',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('mention_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
+    sa.Column('text', sa.Text(), nullable=True),
+    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('requested_by', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+    sa.Column('requested_at', bot.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('approved_by', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
+    sa.Column('approved_at', bot.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('done_at', bot.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('network_id', sqlmodel.sql.sqltypes.AutoString(length=255), nullable=True),
+    sa.Column('idempotency_key', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('next_attempt_at', bot.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('error', sa.Text(), nullable=True),
+    sa.ForeignKeyConstraint(['mention_id'], ['mentions.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('idempotency_key', name='uq_network_actions_key')
+    )
+    with op.batch_alter_table('network_actions', schema=None) as batch_op:
+        batch_op.create_index('ix_network_actions_due', ['status', 'next_attempt_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_network_actions_mention_id'), ['mention_id'], unique=False)
+
     op.create_table('sentiment_corrections',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('mention_id', sa.Integer(), nullable=False),
@@ -50,8 +74,7 @@ def upgrade() -> None:
 
     with op.batch_alter_table('mentions', schema=None) as batch_op:
         batch_op.add_column(sa.Column('snoozed_until', bot.models.UTCDateTime(timezone=True), nullable=True))
-        batch_op.add_column(sa.Column('sentiment_corrected_by', sqlmodel.sql.sqltypes.AutoString(length=32),
-                                      nullable=True))
+        batch_op.add_column(sa.Column('sentiment_corrected_by', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True))
 
     with op.batch_alter_table('outbox', schema=None) as batch_op:
         batch_op.add_column(sa.Column('parent_key', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True))
@@ -76,6 +99,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_sentiment_corrections_mention_id'))
 
     op.drop_table('sentiment_corrections')
+    with op.batch_alter_table('network_actions', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_network_actions_mention_id'))
+        batch_op.drop_index('ix_network_actions_due')
+
+    op.drop_table('network_actions')
     with op.batch_alter_table('card_events', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_card_events_mention_id'))
 
