@@ -199,8 +199,8 @@ class TestReplies:
         wait_until(lambda: "Replied by <@U0CM1>" in json.dumps(bot.current(card)["blocks"], ensure_ascii=False))
         assert len(sent) == 1 and sent[0][2:4] == ("reply", "Merci beaucoup Léa ! 💛")
         assert mention_row(bot, card).status == "handled"  # answering is handling
-        texts = [m["text"] for m in bot.thread(card)]
-        assert any(t.startswith("💬 Reply sent on the network") for t in texts)
+        wait_until(lambda: any(m["text"].startswith("💬 Reply sent on the network") for m in bot.thread(card)),
+                   what="the reply in the card's thread")
 
     def test_a_support_reply_waits_for_an_approver(self, bot, make_mention, sent) -> None:
         bot.ingest(make_mention(text="Where is my order? <!channel>"))
@@ -223,7 +223,8 @@ class TestReplies:
         [card] = bot.wait_cards(1)
         bot.act(card, ids.REPLY, user=CM)
         answer = self.submit(bot, card, "x" * 300, user=CM)  # X allows 280
-        assert answer == {"response_action": "errors", "errors": {"reply_text": "300 characters: this network allows 280."}}
+        assert answer == {"response_action": "errors",
+                          "errors": {"reply_text": "300 characters: this network allows 280."}}
 
     def test_hide_goes_to_the_network_and_a_refusal_shows_on_the_card(self, db_url, fake_slack, workspace, clock,
                                                                        make_mention) -> None:
