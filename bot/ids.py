@@ -17,3 +17,5 @@ HIDE = "hide"
 APPROVE_ACTION = "approve_action"
 REJECT_ACTION = "reject_action"
 REPLY_MODAL = "reply_modal"  # callback id of the reply view
+ACK_INCIDENT = "incident_ack"
+RESOLVE_INCIDENT = "incident_resolve"

@@ -249,3 +249,73 @@ class NetworkAction(SQLModel, table=True):
     attempts: int = 0
     next_attempt_at: datetime = _ts()
     error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
+class OncallOverride(SQLModel, table=True):
+    """A swapped shift: `user` is on call from `start` to `end`, whatever the rotation says."""
+
+    __tablename__ = "oncall_overrides"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user: str = Field(max_length=32)
+    start: datetime = _ts(index=True)
+    end: datetime = _ts(index=True)
+    created_by: str = Field(max_length=32)
+    created_at: datetime = _ts()
+
+
+class Incident(SQLModel, table=True):
+    """A bad buzz (or a manual alert) being handled: who was paged, who acknowledged, what happened.
+
+    Escalation is a state machine stored here, one step per wake-up: `step` is the next escalation
+    level to page, `next_step_at` when, and `policy` a snapshot of the levels taken at opening, so a
+    config reload does not change an escalation already in flight.
+    """
+
+    __tablename__ = "incidents"
+    __table_args__ = (UniqueConstraint("key", name="uq_incidents_key"),
+                      Index("ix_incidents_due", "status", "next_step_at"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=200)  # the spike's key ("spike:all:2026-11-21T11:00") or "manual:<ts>"
+    title: str = Field(max_length=300)
+    severity: str = Field(default="sev2", max_length=10)
+    status: str = Field(default="open", max_length=20)  # open | acknowledged | resolved
+    source: str = Field(max_length=20)  # spike | manual | card
+    opened_by: str | None = Field(default=None, max_length=32)
+    opened_at: datetime = _ts()
+    acknowledged_by: str | None = Field(default=None, max_length=32)
+    acknowledged_at: datetime | None = _ts(nullable=True)
+    resolved_by: str | None = Field(default=None, max_length=32)
+    resolved_at: datetime | None = _ts(nullable=True)
+    channel: str = Field(max_length=80)
+    facts: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    policy: list[Any] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    step: int = 0
+    next_step_at: datetime | None = _ts(nullable=True)
+
+
+class IncidentEvent(SQLModel, table=True):
+    """The incident's timeline: opened, updated by a later spike, paged, escalated, acknowledged, resolved."""
+
+    __tablename__ = "incident_events"
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incidents.id", index=True)
+    kind: str = Field(max_length=30)
+    actor: str | None = Field(default=None, max_length=32)
+    detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    at: datetime = _ts()
+
+
+class IncidentItem(SQLModel, table=True):
+    """A mention attached to an incident (by the detector, or by a member's Escalate click)."""
+
+    __tablename__ = "incident_items"
+    __table_args__ = (UniqueConstraint("incident_id", "mention_id", name="uq_incident_items"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incidents.id", index=True)
+    mention_id: int = Field(foreign_key="mentions.id", index=True)
+    added_by: str | None = Field(default=None, max_length=32)
+    at: datetime = _ts()

@@ -24,6 +24,7 @@ from bot.render.outbox_render import OutboxRenderer
 from bot.sentiment import SentimentScorer
 from bot.slack_client import make_client
 from bot.workspace import Workspace
+from monitors.escalation import run_escalations
 from monitors.schedule import ScheduledSource, build_scheduler
 from monitors.sources.base import Mention, NotSupported
 
@@ -70,7 +71,8 @@ class Runtime:
         )
         self.actions = NetworkActionRunner(engine=self.engine, clock=options.clock, workspace=options.workspace,
                                            execute=options.network_executor or _no_connector)
-        self.worker = OutboxWorker(self.sender, idle_s=options.outbox_idle_s, also=[self._run_actions])
+        self.worker = OutboxWorker(self.sender, idle_s=options.outbox_idle_s,
+                                   also=[self._run_actions, self._run_escalations])
         self.deps = Deps(workspace=options.workspace, engine=self.engine, clock=options.clock,
                          scorer=SentimentScorer(), wake_outbox=self.worker.wake)
         self.app = build_app(self.deps, client=self.client, signing_secret=options.signing_secret)
@@ -88,6 +90,10 @@ class Runtime:
         report = self.actions.run_due()
         if report.done or report.failed:
             self.worker.wake()  # the card and its thread changed: send them without waiting for the tick
+
+    def _run_escalations(self) -> None:
+        if run_escalations(self.engine, self.options.workspace, self.options.clock.now()):
+            self.worker.wake()
 
     def start(self, *, poll: bool = True) -> None:
         self.actions.recover()

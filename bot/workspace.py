@@ -98,13 +98,46 @@ class Responsibility(Strict):
     _owners = field_validator("owners")(lambda cls, v: [_slack_user(u) for u in v])
 
 
+class EscalationLevel(Strict):
+    """Who to page once an incident has gone `after_min` minutes without acknowledgement."""
+
+    after_min: int = Field(ge=0)
+    # "oncall" (whoever is on call), "next" (the next in the rotation), or Slack user ids.
+    notify: list[str] = Field(min_length=1)
+
+    @field_validator("notify")
+    @classmethod
+    def _targets(cls, value: list[str]) -> list[str]:
+        return [v if v in ("oncall", "next") else _slack_user(v) for v in value]
+
+
 class Oncall(Strict):
     timezone: str = "UTC"
     handoff: Literal["daily", "weekly"] = "weekly"
+    handoff_time: str = Field(default="09:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")  # local time of the handoff
+    handoff_day: Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"] = "monday"
     rotation: list[str] = Field(default_factory=list)
-    escalate_after_min: int = Field(default=15, ge=1)
+    # Pages go up these levels until someone acknowledges; the last level repeats every repeat_min.
+    escalation: list[EscalationLevel] = Field(default_factory=lambda: [
+        EscalationLevel(after_min=0, notify=["oncall"]), EscalationLevel(after_min=15, notify=["next"])])
+    repeat_min: int = Field(default=30, ge=1)
 
     _rotation = field_validator("rotation")(lambda cls, v: [_slack_user(u) for u in v])
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        return Brand._known_zone(value)  # type: ignore[operator]
+
+    @field_validator("escalation")
+    @classmethod
+    def _ordered(cls, value: list[EscalationLevel]) -> list[EscalationLevel]:
+        if not value:
+            raise ValueError("at least one escalation level is needed, e.g. {after_min: 0, notify: [oncall]}")
+        delays = [level.after_min for level in value]
+        if delays != sorted(delays) or delays[0] != 0:
+            raise ValueError("levels must start at after_min 0 and go up in time")
+        return value
 
 
 class Triage(Strict):

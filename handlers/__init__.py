@@ -5,12 +5,12 @@ from __future__ import annotations
 from slack_bolt import App
 
 from bot.deps import Deps
-from handlers.actions import replies, triage
-from handlers.commands import calendar, kpi
+from handlers.actions import incidents, replies, triage
+from handlers.commands import calendar, incident, kpi, oncall
 from handlers.events import home
 
 
 def register_all(app: App, deps: Deps) -> None:
     """Register every listener (the one place that lists them)."""
-    for module in (kpi, calendar, triage, replies, home):
+    for module in (kpi, calendar, oncall, incident, triage, replies, incidents, home):
         module.register(app, deps)

@@ -109,6 +109,7 @@ def _actions(mention: models.Mention, ctx: CardContext, lang: Lang) -> ActionsBl
                 for label, minutes in SNOOZE_CHOICES]),
         ]
     elements.append(OverflowMenuElement(action_id=ids.CARD_MENU, options=[
+        Option(text=t("escalate", lang), value=f"escalate:{value}"),
         Option(text=t("not_relevant", lang), value=f"dismiss:{value}"),
         *[Option(text=t(f"sentiment_is_{label}", lang), value=f"sentiment:{label}:{value}")
           for label in ("positive", "neutral", "negative") if label != mention.sentiment_label],

@@ -11,6 +11,7 @@ from bot.clock import Clock
 from bot.flood import headline_term
 from bot.render.cards import CardContext, Rendered, render_card, render_digest
 from bot.render.home import render_home
+from bot.render.incident import render_incident
 from bot.services import replies
 from bot.services.home import home_data
 from bot.services.triage import current_owner
@@ -49,6 +50,19 @@ class OutboxRenderer:
             term = headline_term([m.text for m in mentions], ignore=handles)
             return render_digest(row.key, mentions, authors, term=term, expanded=bool(row.payload.get("expanded")),
                                  lang=brand.language, tz=brand.timezone)
+        if row.kind == "incident":
+            incident_id = int(row.key.split(":", 1)[1])
+            incident = session.get(models.Incident, incident_id)
+            if incident is None:
+                raise LookupError(f"outbox {row.key}: incident is gone")
+            mention_ids = session.exec(select(models.IncidentItem.mention_id).where(
+                models.IncidentItem.incident_id == incident_id)).all()
+            examples = session.exec(
+                select(models.Mention, models.Author).join(models.Author, models.Author.id == models.Mention.author_id)  # type: ignore[arg-type]
+                .where(col(models.Mention.id).in_(mention_ids), models.Mention.sentiment_label == "negative")
+                .order_by(col(models.Author.followers).desc().nulls_last()).limit(3)).all() if mention_ids else []
+            return render_incident(incident, list(examples), items=len(mention_ids), lang=brand.language,
+                                   tz=brand.timezone)
         if row.kind == "home":
             triage = self.workspace.triage
             data = home_data(session, user=row.channel, workspace=self.workspace, now=self.clock.now(),

@@ -14,7 +14,7 @@ from bot.db import session_scope
 from bot.deps import Deps
 from bot.errors import NotFound, UserError
 from bot.messages import t
-from bot.services import triage
+from bot.services import incidents, triage
 from handlers.middleware import authorize
 
 
@@ -117,6 +117,10 @@ def register(app: App, deps: Deps) -> None:
             mention_id = _int(parts[1])
             on_mention(body, respond, mention_id, lambda s: triage.not_relevant(
                 s, mention_id=mention_id, user=user_of(body), now=deps.clock.now(), **opts))
+        elif parts[0] == "escalate" and len(parts) == 2:
+            mention_id = _int(parts[1])
+            on_mention(body, respond, mention_id, lambda s: bool(incidents.escalate_mention(
+                s, workspace=ws, mention_id=mention_id, user=user_of(body), now=deps.clock.now())))
         elif parts[0] == "sentiment" and len(parts) == 3:
             mention_id = _int(parts[2])
             on_mention(body, respond, mention_id, lambda s: triage.correct_sentiment(
