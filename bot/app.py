@@ -13,7 +13,7 @@ from bot.deps import Deps
 from bot.errors import UserError
 from bot.messages import t
 from handlers import register_all
-from handlers.middleware import ignore_bots
+from handlers.middleware import dedupe_events, ignore_bots
 
 logger = logging.getLogger(__name__)
 
@@ -23,6 +23,7 @@ def build_app(deps: Deps, *, client: WebClient, signing_secret: str) -> App:
     app = App(client=client, signing_secret=signing_secret, request_verification_enabled=True,
               token_verification_enabled=True, raise_error_for_unhandled_request=False)
     app.middleware(ignore_bots)
+    app.middleware(dedupe_events(deps))
     register_all(app, deps)
 
     @app.error

@@ -46,10 +46,19 @@ class CompressedClock:
             return self._start + timedelta(seconds=elapsed * self._speed)
 
     def freeze(self, at: datetime | None = None) -> None:
-        """Stop virtual time (at `at`, or now): the demo's prompt runs on a still clock."""
+        """Stop virtual time (at `at`, or now)."""
         current = at or self.now()
         with self._lock:
             self._frozen_at = current
+
+    def real_time(self) -> None:
+        """From now on, run at wall-clock speed: the demo's prompt behaves like the live bot (Slack's pace
+        of about one message per second per channel is a real-time limit)."""
+        with self._lock:
+            current = self._frozen_at
+        current = current or self.now()
+        with self._lock:
+            self._start, self._speed, self._t0, self._frozen_at = current, 1.0, self._monotonic(), None
 
 
 class FrozenClock:

@@ -86,6 +86,9 @@ class Mention(SQLModel, table=True):
     handled_at: datetime | None = _ts(nullable=True)
     # The calendar post this comment answers, when its parent or conversation is a known brand post.
     calendar_post_id: int | None = Field(default=None, foreign_key="calendar_posts.id", index=True)
+    snoozed_until: datetime | None = _ts(nullable=True)
+    # Set when a member corrected the sentiment; the corrected label replaces sentiment_label.
+    sentiment_corrected_by: str | None = Field(default=None, max_length=32)
 
 
 class Assignment(SQLModel, table=True):
@@ -119,13 +122,17 @@ class OutboxMessage(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(max_length=200)
-    kind: str = Field(max_length=20)  # card | message
+    kind: str = Field(max_length=20)  # card | message | thread | digest | home
     channel: str = Field(max_length=80)
     # The id Slack answered with (a user id given as channel becomes a DM id); chat.update needs it.
     channel_id: str | None = Field(default=None, max_length=80)
     mention_id: int | None = Field(default=None, foreign_key="mentions.id", index=True)
     # For plain messages: the Block Kit payload to send; cards are rendered from their mention row.
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # A thread reply names its parent's key; it waits until the parent has a ts.
+    parent_key: str | None = Field(default=None, max_length=200)
+    # A card folded into a flood digest names the digest's key (status "digested" until expanded).
+    digest_key: str | None = Field(default=None, max_length=200, index=True)
     # pending -> sending -> sent; parked when Slack refuses for good (channel_not_found, ...)
     status: str = Field(default="pending", max_length=20)
     version: int = 1
@@ -230,3 +237,128 @@ class ProcessedRequest(SQLModel, table=True):
 
     key: str = Field(primary_key=True, max_length=200)
     seen_at: datetime = _ts()
+
+
+class CardEvent(SQLModel, table=True):
+    """One thing a member did on a card: the audit trail, also posted in the card's thread."""
+
+    __tablename__ = "card_events"
+
+    id: int | None = Field(default=None, primary_key=True)
+    mention_id: int = Field(foreign_key="mentions.id", index=True)
+    actor: str = Field(max_length=32)
+    action: str = Field(max_length=30)
+    detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    at: datetime = _ts()
+
+
+class SentimentCorrection(SQLModel, table=True):
+    """A member's correction of a mention's sentiment, kept for the KPIs and for brand word overrides."""
+
+    __tablename__ = "sentiment_corrections"
+
+    id: int | None = Field(default=None, primary_key=True)
+    mention_id: int = Field(foreign_key="mentions.id", index=True)
+    old_label: str = Field(max_length=10)
+    new_label: str = Field(max_length=10)
+    term: str | None = Field(default=None, max_length=100)
+    corrected_by: str = Field(max_length=32)
+    at: datetime = _ts()
+
+
+class NetworkAction(SQLModel, table=True):
+    """A reply or a hide the team asked for on a network: drafted, maybe approved, then done exactly once.
+
+    `idempotency_key` goes to the connector, so a retry after a crash never replies twice.
+    """
+
+    __tablename__ = "network_actions"
+    __table_args__ = (UniqueConstraint("idempotency_key", name="uq_network_actions_key"),
+                      Index("ix_network_actions_due", "status", "next_attempt_at"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    mention_id: int = Field(foreign_key="mentions.id", index=True)
+    kind: str = Field(max_length=10)  # reply | hide
+    text: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    # awaiting_approval -> approved -> sending -> done | failed ; or rejected
+    status: str = Field(max_length=20)
+    requested_by: str = Field(max_length=32)
+    requested_at: datetime = _ts()
+    approved_by: str | None = Field(default=None, max_length=32)
+    approved_at: datetime | None = _ts(nullable=True)
+    done_at: datetime | None = _ts(nullable=True)
+    network_id: str | None = Field(default=None, max_length=255)
+    idempotency_key: str = Field(max_length=100)
+    attempts: int = 0
+    next_attempt_at: datetime = _ts()
+    error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
+class OncallOverride(SQLModel, table=True):
+    """A swapped shift: `user` is on call from `start` to `end`, whatever the rotation says."""
+
+    __tablename__ = "oncall_overrides"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user: str = Field(max_length=32)
+    start: datetime = _ts(index=True)
+    end: datetime = _ts(index=True)
+    created_by: str = Field(max_length=32)
+    created_at: datetime = _ts()
+
+
+class Incident(SQLModel, table=True):
+    """A bad buzz (or a manual alert) being handled: who was paged, who acknowledged, what happened.
+
+    Escalation is a state machine stored here, one step per wake-up: `step` is the next escalation
+    level to page, `next_step_at` when, and `policy` a snapshot of the levels taken at opening, so a
+    config reload does not change an escalation already in flight.
+    """
+
+    __tablename__ = "incidents"
+    __table_args__ = (UniqueConstraint("key", name="uq_incidents_key"),
+                      Index("ix_incidents_due", "status", "next_step_at"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=200)  # the spike's key ("spike:all:2026-11-21T11:00") or "manual:<ts>"
+    title: str = Field(max_length=300)
+    severity: str = Field(default="sev2", max_length=10)
+    status: str = Field(default="open", max_length=20)  # open | acknowledged | resolved
+    source: str = Field(max_length=20)  # spike | manual | card
+    opened_by: str | None = Field(default=None, max_length=32)
+    opened_at: datetime = _ts()
+    acknowledged_by: str | None = Field(default=None, max_length=32)
+    acknowledged_at: datetime | None = _ts(nullable=True)
+    resolved_by: str | None = Field(default=None, max_length=32)
+    resolved_at: datetime | None = _ts(nullable=True)
+    channel: str = Field(max_length=80)
+    facts: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    policy: list[Any] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    step: int = 0
+    next_step_at: datetime | None = _ts(nullable=True)
+
+
+class IncidentEvent(SQLModel, table=True):
+    """The incident's timeline: opened, updated by a later spike, paged, escalated, acknowledged, resolved."""
+
+    __tablename__ = "incident_events"
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incidents.id", index=True)
+    kind: str = Field(max_length=30)
+    actor: str | None = Field(default=None, max_length=32)
+    detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    at: datetime = _ts()
+
+
+class IncidentItem(SQLModel, table=True):
+    """A mention attached to an incident (by the detector, or by a member's Escalate click)."""
+
+    __tablename__ = "incident_items"
+    __table_args__ = (UniqueConstraint("incident_id", "mention_id", name="uq_incident_items"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incidents.id", index=True)
+    mention_id: int = Field(foreign_key="mentions.id", index=True)
+    added_by: str | None = Field(default=None, max_length=32)
+    at: datetime = _ts()

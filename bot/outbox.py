@@ -24,13 +24,16 @@ from sqlmodel import Session, col, select
 from bot import models
 from bot.clock import Clock
 from bot.db import session_scope
+from bot.flood import FloodPolicy, fold_floods
 from bot.render.cards import Rendered
 from bot.slack_client import classify
 
 logger = logging.getLogger(__name__)
 
 OUTBOX_EVENT = "veille_outbox"
-MAX_BACKOFF_S = 300.0
+# Capped low enough that a recovered Slack is noticed within a minute; rows of a channel queue behind one
+# probe, so a long outage costs one request per minute per channel, not one per message.
+MAX_BACKOFF_S = 60.0
 # How far back to look in a channel's history for a message we may have posted.
 RECONCILE_LOOKBACK = timedelta(minutes=10)
 
@@ -42,6 +45,7 @@ class DeliveryReport:
     posted: int = 0
     updated: int = 0
     reconciled: int = 0
+    digested: int = 0
     deferred: int = 0
     parked: int = 0
     errors: list[str] = field(default_factory=list)
@@ -52,10 +56,13 @@ class DeliveryReport:
 
 
 def touch_card(session: Session, mention_id: int, now: datetime) -> None:
-    """Ask for the mention's card to be re-rendered (chat.update) after the caller commits."""
+    """Ask for the mention's card (or the digest it was folded into) to be re-rendered after the caller commits."""
+    digest_keys = select(models.OutboxMessage.digest_key).where(
+        col(models.OutboxMessage.mention_id) == mention_id, col(models.OutboxMessage.digest_key).is_not(None))
     session.execute(
         update(models.OutboxMessage)
-        .where(col(models.OutboxMessage.mention_id) == mention_id, col(models.OutboxMessage.kind) == "card")
+        .where((col(models.OutboxMessage.mention_id) == mention_id) & (col(models.OutboxMessage.kind) == "card")
+               | col(models.OutboxMessage.key).in_(digest_keys))
         .values(
             version=models.OutboxMessage.version + 1,
             status=case((col(models.OutboxMessage.status) == "sent", "pending"), else_=models.OutboxMessage.status),
@@ -77,6 +84,48 @@ def enqueue_message(session: Session, *, key: str, channel: str, text: str, bloc
     return True
 
 
+def enqueue_thread(session: Session, *, key: str, parent_key: str, text: str, now: datetime,
+                   blocks: list[dict] | None = None) -> None:
+    """Queue a reply in the thread of another outbox message (posted once the parent has its ts)."""
+    parent = session.exec(select(models.OutboxMessage).where(models.OutboxMessage.key == parent_key)).first()
+    # The reply travels in its parent's lane, so it is never posted before the card it belongs to.
+    channel = parent.channel if parent is not None else ""
+    session.add(models.OutboxMessage(key=key, kind="thread", channel=channel, parent_key=parent_key,
+                                     payload={"text": text, "blocks": blocks or []},
+                                     next_attempt_at=now, created_at=now, updated_at=now))
+
+
+def open_home(session: Session, user: str, now: datetime) -> None:
+    """Publish `user`'s App Home now (they just opened it), and keep it fresh from then on."""
+    key = f"home:{user}"
+    row = session.exec(select(models.OutboxMessage).where(models.OutboxMessage.key == key)).first()
+    if row is None:
+        session.add(models.OutboxMessage(key=key, kind="home", channel=user, next_attempt_at=now,
+                                         created_at=now, updated_at=now))
+        return
+    row.version += 1
+    if row.status in ("sent", "parked", "pending"):
+        row.status, row.next_attempt_at = "pending", now
+    row.updated_at = now
+    session.add(row)
+
+
+def touch_homes(session: Session, now: datetime, *, debounce: timedelta) -> None:
+    """Something changed: re-publish every opened App Home once after `debounce` (bursts coalesce)."""
+    home = col(models.OutboxMessage.kind) == "home"
+    session.execute(
+        update(models.OutboxMessage).where(home)
+        .values(
+            version=models.OutboxMessage.version + 1,
+            # A home already waiting keeps its time, so a flood of changes yields one publish per debounce.
+            next_attempt_at=case((col(models.OutboxMessage.status).in_(("sent", "parked")), now + debounce),
+                                 else_=models.OutboxMessage.next_attempt_at),
+            status=case((col(models.OutboxMessage.status).in_(("sent", "parked")), "pending"),
+                        else_=models.OutboxMessage.status),
+        )
+    )
+
+
 def _backoff(attempts: int, retry_after: float | None) -> float:
     if retry_after:
         return retry_after
@@ -85,15 +134,26 @@ def _backoff(attempts: int, retry_after: float | None) -> float:
 
 
 class OutboxSender:
-    """Deliver due outbox rows with a slack_sdk WebClient."""
+    """Deliver due outbox rows with a slack_sdk WebClient.
+
+    Rows travel in lanes: a channel (cards, messages, digests, thread replies of that channel's
+    cards) or one user's App Home. A lane delivers in row order; a row that must wait holds its lane.
+    New messages in a channel are paced (`post_interval`, Slack's ~1 message/s per channel), and when
+    a channel's backlog of unposted cards passes `flood.threshold`, near-duplicate cards are folded
+    into digest cards (`bot.flood`) — every item stays in the store.
+    """
 
     def __init__(self, *, engine: Engine, client: WebClient, clock: Clock, render: Renderer,
-                 batch_size: int = 200) -> None:
+                 batch_size: int = 200, post_interval: timedelta = timedelta(seconds=1),
+                 flood: FloodPolicy | None = None) -> None:
         self._engine = engine
         self._client = client
         self._clock = clock
         self._render = render
         self._batch_size = batch_size
+        self._post_interval = post_interval
+        self._flood = flood
+        self._last_post: dict[str, datetime] = {}
         self._lock = threading.Lock()
 
     def recover(self) -> None:
@@ -102,10 +162,21 @@ class OutboxSender:
             session.execute(update(models.OutboxMessage).where(col(models.OutboxMessage.status) == "sending")
                             .values(status="in_doubt"))
 
+    def next_due_in(self) -> float | None:
+        """Seconds until a paced lane may post again (the worker sleeps that long), or None."""
+        if not self._last_post or self._post_interval <= timedelta(0):
+            return None
+        now = self._clock.now()
+        waits = [(last + self._post_interval - now).total_seconds() for last in self._last_post.values()]
+        positive = [w for w in waits if w > 0]
+        return min(positive) if positive else None
+
     def deliver_due(self) -> DeliveryReport:
-        """One pass over the due rows, oldest first, holding back a channel behind a row that must wait."""
+        """One pass over the due rows, oldest first, holding back a lane behind a row that must wait."""
         with self._lock:  # one pass at a time in this process: the worker and a handler's wake-up may race
             report = DeliveryReport()
+            if self._flood is not None:
+                report.digested = fold_floods(self._engine, self._flood, now=self._clock.now())
             now = self._clock.now()
             with Session(self._engine) as session:
                 rows = session.exec(
@@ -117,19 +188,28 @@ class OutboxSender:
                 session.expunge_all()
             held: set[str] = set()
             for row in rows:
-                if row.channel in held:
+                lane = row.channel
+                if lane in held:
                     continue
                 if row.next_attempt_at > now:
-                    held.add(row.channel)
+                    if row.ts is None:  # a message not yet posted keeps its place; a later update does not
+                        held.add(lane)
+                    continue
+                if row.ts is None and row.kind != "home" and self._paced(lane):
+                    held.add(lane)
                     continue
                 if not self._deliver(row, report):
-                    held.add(row.channel)
+                    held.add(lane)
             return report
 
+    def _paced(self, lane: str) -> bool:
+        last = self._last_post.get(lane)
+        return last is not None and self._clock.now() - last < self._post_interval
+
     def _deliver(self, row: models.OutboxMessage, report: DeliveryReport) -> bool:
-        """Deliver one row; False when it must wait (its channel is then held back)."""
+        """Deliver one row; False when it must wait (its lane is then held back)."""
         assert row.id is not None
-        if row.status == "in_doubt" and row.ts is None:
+        if row.status == "in_doubt" and row.ts is None and row.kind != "home":
             try:
                 found = self._find_posted(row)
             except Exception as exc:  # noqa: BLE001 - Slack unreachable: check again later, post nothing
@@ -146,6 +226,17 @@ class OutboxSender:
                 logger.info("outbox %s: found already posted as %s; not posting again", row.key, ts)
                 return True
         with session_scope(self._engine) as session:
+            thread_ts = None
+            if row.parent_key:
+                parent = _thread_parent(session, row)
+                if parent is None or parent.status == "parked":
+                    session.execute(update(models.OutboxMessage).where(col(models.OutboxMessage.id) == row.id)
+                                    .values(status="parked", last_error="thread parent not posted"))
+                    report.parked += 1
+                    return True
+                if parent.ts is None:
+                    return False  # the card is not in Slack yet: its history waits behind it
+                thread_ts = parent.ts
             claimed = session.execute(
                 update(models.OutboxMessage)
                 .where(col(models.OutboxMessage.id) == row.id,
@@ -160,12 +251,17 @@ class OutboxSender:
             rendered = self._render(session, current)
             ts, channel_id, attempts = current.ts, current.channel_id or current.channel, current.attempts
         try:
-            if ts is None:
+            if row.kind == "home":
+                self._client.views_publish(user_id=row.channel, view={"type": "home", "blocks": rendered.blocks})
+                self._mark_sent(row.id, ts="home", version=version)
+                report.updated += 1
+            elif ts is None:
                 response = self._client.chat_postMessage(
-                    channel=row.channel, text=rendered.text, blocks=rendered.blocks, unfurl_links=False,
-                    unfurl_media=False,
+                    channel=row.channel, text=rendered.text, blocks=rendered.blocks, thread_ts=thread_ts,
+                    unfurl_links=False, unfurl_media=False,
                     metadata={"event_type": OUTBOX_EVENT, "event_payload": {"key": row.key, "version": version}},
                 )
+                self._last_post[row.channel] = self._clock.now()
                 self._mark_sent(row.id, ts=str(response["ts"]), version=version, channel_id=response.get("channel"))
                 report.posted += 1
             else:
@@ -176,7 +272,7 @@ class OutboxSender:
         except Exception as exc:  # noqa: BLE001 - every failure is classified and recorded below
             failure = classify(exc)
             # A post whose answer we did not get may still have landed: check before posting again.
-            unknown_outcome = ts is None and not _clean_refusal(exc)
+            unknown_outcome = ts is None and row.kind != "home" and not _clean_refusal(exc)
             if failure.retryable:
                 delay = _backoff(attempts, failure.retry_after)
                 self._set_status(row.id, "in_doubt" if unknown_outcome else "pending", error=failure.code,
@@ -235,6 +331,24 @@ class OutboxSender:
             session.execute(update(models.OutboxMessage).where(col(models.OutboxMessage.id) == row_id).values(**values))
 
 
+def _thread_parent(session: Session, row: models.OutboxMessage) -> models.OutboxMessage | None:
+    """The top-level message a reply belongs under: its card, the digest the card was folded into, or, for
+    a card itself shown in a digest's thread, that digest (Slack threads are one level deep)."""
+    key = row.parent_key
+    parent = None
+    for _ in range(4):  # card -> digest at most, plus a margin; never loops on bad data
+        parent = session.exec(select(models.OutboxMessage).where(models.OutboxMessage.key == key)).first()
+        if parent is None:
+            return None
+        if parent.status == "digested" and parent.digest_key:
+            key = parent.digest_key
+        elif parent.parent_key:
+            key = parent.parent_key
+        else:
+            return parent
+    return parent
+
+
 def _wall_now() -> float:
     import time
 
@@ -251,8 +365,11 @@ def _clean_refusal(exc: Exception) -> bool:
 class OutboxWorker:
     """A background thread that runs the sender, woken early whenever a change is committed."""
 
-    def __init__(self, sender: OutboxSender, *, idle_s: float = 1.0) -> None:
+    def __init__(self, sender: OutboxSender, *, idle_s: float = 1.0,
+                 also: list[Callable[[], object]] | None = None) -> None:
         self._sender = sender
+        # Other effects driven by the same wake-ups (network replies and hides), run after each pass.
+        self._also = also or []
         self._idle_s = idle_s
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -279,8 +396,14 @@ class OutboxWorker:
             except Exception:
                 logger.exception("outbox pass failed; retrying shortly")
                 report = DeliveryReport()
+            for job in self._also:
+                try:
+                    job()
+                except Exception:
+                    logger.exception("background job failed; retrying shortly")
             if report.progressed and not report.deferred:
                 continue  # more may be due right away: keep draining
             self.idle.set()
-            self._wake.wait(self._idle_s)
+            pace = self._sender.next_due_in()
+            self._wake.wait(min(self._idle_s, pace) if pace else self._idle_s)
             self.idle.clear()

@@ -8,22 +8,25 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-
-from sqlmodel import Session, select
+from datetime import timedelta
 
 from bot import models
 from bot.app import build_app
 from bot.clock import Clock
 from bot.db import make_engine
 from bot.deps import Deps
+from bot.flood import FloodPolicy
 from bot.http import HttpServer, build_asgi
 from bot.migrate import upgrade
+from bot.network_actions import Executor, NetworkActionRunner
 from bot.outbox import OutboxSender, OutboxWorker
-from bot.render.cards import Rendered, render_card
+from bot.render.outbox_render import OutboxRenderer
 from bot.sentiment import SentimentScorer
 from bot.slack_client import make_client
 from bot.workspace import Workspace
+from monitors.escalation import run_escalations
 from monitors.schedule import ScheduledSource, build_scheduler
+from monitors.sources.base import Mention, NotSupported
 from monitors.webhooks import GenericHook, MetaHook, make_ingest, webhook_routes
 
 logger = logging.getLogger(__name__)
@@ -45,27 +48,12 @@ class RuntimeOptions:
     # Pushed mentions (`monitors.webhooks.hooks_from_config`): served on the HTTP server under /hooks/.
     webhooks: dict[str, GenericHook] = field(default_factory=dict)
     meta_webhooks: dict[str, MetaHook] = field(default_factory=dict)
+    # (source name, mention, action) -> network id: how replies and hides reach the networks
+    network_executor: Executor | None = None
 
 
-def card_renderer(workspace: Workspace):  # type: ignore[no-untyped-def]
-    """The outbox's renderer: a card from its mention row, a one-off message from its payload."""
-
-    def render(session: Session, row: models.OutboxMessage) -> Rendered:
-        if row.kind != "card":
-            return Rendered(str(row.payload.get("text", "")), list(row.payload.get("blocks") or []))
-        mention = session.get(models.Mention, row.mention_id)
-        if mention is None:
-            raise LookupError(f"outbox {row.key}: mention {row.mention_id} is gone")
-        author = session.get(models.Author, mention.author_id)
-        assert author is not None
-        owner = session.exec(
-            select(models.Assignment.owner).where(models.Assignment.mention_id == mention.id,
-                                                  models.Assignment.active == True)  # noqa: E712
-            .order_by(models.Assignment.id.desc())  # type: ignore[union-attr]
-        ).first()
-        return render_card(mention, author, owner, lang=workspace.brand.language, tz=workspace.brand.timezone)
-
-    return render
+def _no_connector(source: str, mention: Mention, action: models.NetworkAction) -> str | None:
+    raise NotSupported(source, f"no connector can {action.kind} on {mention.network} for source '{source}'")
 
 
 class Runtime:
@@ -77,9 +65,18 @@ class Runtime:
         # The app upgrades the schema on start: a new version never runs on an old schema.
         upgrade(self.engine)
         self.client = make_client(options.token, options.slack_api_url)
-        self.sender = OutboxSender(engine=self.engine, client=self.client, clock=options.clock,
-                                   render=card_renderer(options.workspace))
-        self.worker = OutboxWorker(self.sender, idle_s=options.outbox_idle_s)
+        triage = options.workspace.triage
+        self.sender = OutboxSender(
+            engine=self.engine, client=self.client, clock=options.clock,
+            render=OutboxRenderer(options.workspace, options.clock),
+            post_interval=timedelta(seconds=triage.post_interval_s),
+            flood=FloodPolicy(threshold=triage.flood_threshold, similarity=triage.flood_similarity,
+                              min_group=triage.flood_min_group),
+        )
+        self.actions = NetworkActionRunner(engine=self.engine, clock=options.clock, workspace=options.workspace,
+                                           execute=options.network_executor or _no_connector)
+        self.worker = OutboxWorker(self.sender, idle_s=options.outbox_idle_s,
+                                   also=[self._run_actions, self._run_escalations])
         self.deps = Deps(workspace=options.workspace, engine=self.engine, clock=options.clock,
                          scorer=SentimentScorer(), wake_outbox=self.worker.wake)
         self.app = build_app(self.deps, client=self.client, signing_secret=options.signing_secret)
@@ -95,7 +92,17 @@ class Runtime:
         assert self.http is not None
         return self.http.url
 
+    def _run_actions(self) -> None:
+        report = self.actions.run_due()
+        if report.done or report.failed:
+            self.worker.wake()  # the card and its thread changed: send them without waiting for the tick
+
+    def _run_escalations(self) -> None:
+        if run_escalations(self.engine, self.options.workspace, self.options.clock.now()):
+            self.worker.wake()
+
     def start(self, *, poll: bool = True) -> None:
+        self.actions.recover()
         self.worker.start()
         if self.http is not None:
             self.http.start()

@@ -93,13 +93,64 @@ class SourceConfig(Strict):
     options: dict[str, Any] = Field(default_factory=dict)
 
 
+class EscalationLevel(Strict):
+    """Who to page once an incident has gone `after_min` minutes without acknowledgement."""
+
+    after_min: int = Field(ge=0)
+    # "oncall" (whoever is on call), "next" (the next in the rotation), or Slack user ids.
+    notify: list[str] = Field(min_length=1)
+
+    @field_validator("notify")
+    @classmethod
+    def _targets(cls, value: list[str]) -> list[str]:
+        return [v if v in ("oncall", "next") else _slack_user(v) for v in value]
+
+
 class Oncall(Strict):
     timezone: str = "UTC"
     handoff: Literal["daily", "weekly"] = "weekly"
+    handoff_time: str = Field(default="09:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")  # local time of the handoff
+    handoff_day: Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"] = "monday"
     rotation: list[str] = Field(default_factory=list)
-    escalate_after_min: int = Field(default=15, ge=1)
+    # Pages go up these levels until someone acknowledges; the last level repeats every repeat_min.
+    escalation: list[EscalationLevel] = Field(default_factory=lambda: [
+        EscalationLevel(after_min=0, notify=["oncall"]), EscalationLevel(after_min=15, notify=["next"])])
+    repeat_min: int = Field(default=30, ge=1)
 
     _rotation = field_validator("rotation")(lambda cls, v: [_slack_user(u) for u in v])
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        return Brand._known_zone(value)  # type: ignore[operator]
+
+    @field_validator("escalation")
+    @classmethod
+    def _ordered(cls, value: list[EscalationLevel]) -> list[EscalationLevel]:
+        if not value:
+            raise ValueError("at least one escalation level is needed, e.g. {after_min: 0, notify: [oncall]}")
+        delays = [level.after_min for level in value]
+        if delays != sorted(delays) or delays[0] != 0:
+            raise ValueError("levels must start at after_min 0 and go up in time")
+        return value
+
+
+class Triage(Strict):
+    """How the triage channel behaves under load, and who may act."""
+
+    post_interval_s: float = Field(default=1.0, ge=0, le=60)  # Slack's pace: about 1 message/s per channel
+    flood_threshold: int = Field(default=20, ge=1)  # unposted cards in a channel before digests start
+    flood_similarity: int = Field(default=75, ge=50, le=100)  # how alike texts must be to share a digest
+    flood_min_group: int = Field(default=3, ge=2)
+    overdue_after_h: int = Field(default=24, ge=1)  # App Home's "overdue" until rules give deadlines
+    home_debounce_s: int = Field(default=10, ge=0)  # App Home re-published at most this often per member
+    # responsibility -> members whose click a reply must wait for (four eyes); drafts by them go straight out.
+    approvals: dict[str, list[str]] = Field(default_factory=dict)
+
+    @field_validator("approvals")
+    @classmethod
+    def _approvers(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        return {name: [_slack_user(u) for u in users] for name, users in value.items()}
 
 
 class Objective(Strict):
@@ -143,6 +194,7 @@ class Workspace(Strict):
     # Charter and engagement rule files, relative to this file (or example:charter.fr.yaml for a shipped one).
     rules_files: list[str] = Field(default_factory=list)
     oncall: Oncall = Field(default_factory=Oncall)
+    triage: Triage = Field(default_factory=Triage)
     objectives: list[Objective] = Field(default_factory=list)
     sentiment: SentimentConfig = Field(default_factory=SentimentConfig)
 

@@ -37,6 +37,9 @@ responsibilities:
     owners: [U0CM1]
     sentiment: positive
 fallback_owner: U0CM1
+triage:
+  post_interval_s: 0   # tests drive time with a frozen clock; pacing and floods have their own tests
+  flood_threshold: 1000
 """
 
 

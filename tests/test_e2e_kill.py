@@ -22,6 +22,7 @@ CONFIG = """
 brand: {{name: Maison Lumen, language: en, timezone: Europe/Paris}}
 admins: [U0ADMIN]
 channels: {{triage: C0TRIAGE}}
+triage: {{post_interval_s: 0, flood_threshold: 1000}}
 sources:
   - name: replay
     type: replay

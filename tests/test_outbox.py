@@ -13,7 +13,7 @@ from bot.db import session_scope
 from bot.deps import Deps
 from bot.outbox import OutboxSender
 from bot.pipeline import decide, store
-from bot.runtime import card_renderer
+from bot.render.outbox_render import OutboxRenderer
 from bot.sentiment import SentimentScorer
 from bot.services import triage
 from bot.slack_client import make_client
@@ -28,7 +28,8 @@ def scorer() -> SentimentScorer:
 @pytest.fixture
 def sender(engine, fake_slack, clock, workspace) -> OutboxSender:  # type: ignore[no-untyped-def]
     client = make_client("xoxb-test", fake_slack.base_url, timeout=2, retries=0)
-    return OutboxSender(engine=engine, client=client, clock=clock, render=card_renderer(workspace))
+    return OutboxSender(engine=engine, client=client, clock=clock, render=OutboxRenderer(workspace, clock),
+                        post_interval=timedelta(0))
 
 
 def add_mentions(engine, workspace, scorer, make_mention, n: int) -> list[int]:  # type: ignore[no-untyped-def]
@@ -76,8 +77,10 @@ class TestDelivery:
         [update] = fake_slack.calls("chat.update")
         assert update.body["ts"] == outbox_rows(engine)[0].ts
         assert "Handled by <@U0CM1>" in str(update.body["blocks"])
-        [message] = fake_slack.messages("C0TRIAGE")
-        assert "Reopen" in str(message["blocks"])
+        card, history = fake_slack.messages("C0TRIAGE")
+        assert "Reopen" in str(card["blocks"])
+        # The card's thread tells who did what.
+        assert history["thread_ts"] == card["ts"] and history["text"] == "✅ <@U0CM1> marked it handled"
 
     def test_server_errors_are_retried_later_and_order_kept_per_channel(self, engine, sender, fake_slack, workspace,
                                                                         scorer, make_mention, clock) -> None:

@@ -149,10 +149,11 @@ class DemoSession:
         while self.clock.now() <= self.end and time.monotonic() < deadline:
             time.sleep(0.1)
         self.runtime.scheduler.shutdown(wait=True)
-        self.clock.freeze()
-        # One last poll at the frozen "now", so the final events are in whatever the scheduler's phase.
+        # One last poll, so the final events are in whatever the scheduler's phase; the backlog drains
+        # in compressed time (Slack's pace is per virtual second), then the clock runs in real time.
         poll_once(self.runtime.deps, name=SOURCE_NAME, source=self.replay)
         self.wait_outbox_drained(deadline)
+        self.clock.real_time()
         return time.monotonic() - began
 
     def wait_outbox_drained(self, deadline: float) -> None:
@@ -250,8 +251,9 @@ class DemoSession:
             handled = session.exec(select(func.count()).select_from(models.Mention)
                                    .where(models.Mention.status == "handled")).one()
             rejected = session.exec(select(func.count()).select_from(models.RejectedItem)).one()
-            outbox = Counter(dict(session.exec(
-                select(models.OutboxMessage.status, func.count()).group_by(models.OutboxMessage.status)).all()))
+            outbox = Counter({(kind, status): n for kind, status, n in session.exec(
+                select(models.OutboxMessage.kind, models.OutboxMessage.status, func.count())
+                .group_by(models.OutboxMessage.kind, models.OutboxMessage.status)).all()})
         total = sum(by_network.values())
         posts = [c for c in self.fake.calls("chat.postMessage") if c.ok]
         table = Table(title="Veille demo — summary", show_header=False, title_justify="left")
@@ -265,8 +267,14 @@ class DemoSession:
                                              for label in ("positive", "neutral", "negative")))
         table.add_row("Routed to", ", ".join(f"{name or 'triage (fallback)'} {count}"
                                              for name, count in by_owner.most_common()))
-        table.add_row("Slack cards posted", f"{len(posts)} (updates: {self.view.updates}; "
-                      f"outbox: {', '.join(f'{s} {c}' for s, c in sorted(outbox.items()))})")
+        cards = outbox[("card", "sent")]
+        digests = outbox[("digest", "sent")]
+        folded = outbox[("card", "digested")]
+        table.add_row("Slack messages posted", f"{len(posts)}: {cards} cards, {digests} flood digests "
+                      f"(standing for {folded} items), {outbox[('thread', 'sent')]} thread replies; "
+                      f"{self.view.updates} card updates")
+        waiting = sum(n for (kind, status), n in outbox.items() if status not in ("sent", "digested"))
+        table.add_row("Not delivered", f"{waiting} (parked or still queued)")
         table.add_row("Handled", str(handled))
         table.add_row("Database", f"{self.db_path.resolve()} (SQLite; open it with any SQLite browser)")
         return table
@@ -307,7 +315,7 @@ def run_demo(*, db_path: str | Path = "veille-demo.db", seconds: float = 30.0,
         out.rule(f"Veille demo — {session.workspace.brand.name}: {session.replay.total_items()} items "
                  f"over {(session.end - session.start) / timedelta(hours=1):.0f} h, played in about {seconds:.0f} s")
         wall = session.play()
-        out.rule("Scenario played; the clock is now frozen")
+        out.rule("Scenario played; the clock now runs in real time")
         if interactive:
             _prompt_loop(session)
         else:
@@ -315,5 +323,6 @@ def run_demo(*, db_path: str | Path = "veille-demo.db", seconds: float = 30.0,
             for line in ("/kpi", "/calendar", "click 1 handled"):
                 out.print(f"veille> {line}", markup=False)
                 session.handle(line)
+            session.wait_outbox_drained(time.monotonic() + 10)
         out.print(session.summary(wall))
     return 0
