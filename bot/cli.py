@@ -94,10 +94,18 @@ def cmd_run(args: argparse.Namespace) -> int:
         workspace.sources, brand=workspace.brand, config_file=settings.veille_config,
         http_factory=lambda c: SourceHttp(hook_client, source=c.name, network=c.network))
     app_token = settings.slack_app_token.get_secret_value() if settings.slack_app_token else None
+    from monitors.actions import connector_executor
+    from monitors.poll import make_http_client
+    from rules.loader import load_rules
+
+    # The bot refuses to start on invalid rule files, like on an invalid veille.yaml.
+    ruleset = load_rules(settings.veille_config) if workspace.rules_files else None
+    action_client = make_http_client()
     runtime = Runtime(RuntimeOptions(
         token=token, signing_secret=secret, slack_api_url=settings.slack_api_url,
         database_url=settings.database_url, workspace=workspace, clock=SystemClock(), sources=sources,
-        host=args.host, port=args.port, webhooks=webhooks, meta_webhooks=meta_webhooks,
+        host=args.host, port=args.port, webhooks=webhooks, meta_webhooks=meta_webhooks, rules=ruleset,
+        network_executor=connector_executor(sources, action_client),
     ))
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -118,6 +126,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if socket_handler is not None:
         socket_handler.close()
     runtime.stop()
+    action_client.close()
     hook_client.close()
     return 0
 

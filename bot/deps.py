@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy.engine import Engine
 
@@ -19,6 +20,8 @@ class Deps:
     engine: Engine
     clock: Clock
     scorer: SentimentScorer
+    # The compiled rules (bot.pipeline.RulesContext) when the config lists rule files; None: plain routing.
+    rules: Any = None
     # Called after a change commits, so the outbox sends its consequences without waiting for the next tick.
     wake_outbox: Callable[[], None] = field(default=lambda: None)
 

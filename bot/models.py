@@ -87,6 +87,8 @@ class Mention(SQLModel, table=True):
     # The calendar post this comment answers, when its parent or conversation is a known brand post.
     calendar_post_id: int | None = Field(default=None, foreign_key="calendar_posts.id", index=True)
     snoozed_until: datetime | None = _ts(nullable=True)
+    # What the rules decided (violations with spans, engagement rules matched, influencer tier), for the card.
+    rules: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False, server_default="{}"))
     # Set when a member corrected the sentiment; the corrected label replaces sentiment_label.
     sentiment_corrected_by: str | None = Field(default=None, max_length=32)
 
@@ -362,3 +364,37 @@ class IncidentItem(SQLModel, table=True):
     mention_id: int = Field(foreign_key="mentions.id", index=True)
     added_by: str | None = Field(default=None, max_length=32)
     at: datetime = _ts()
+
+
+class Task(SQLModel, table=True):
+    """An engagement task: a rule says this item must be thanked / answered / escalated by `due_at`.
+
+    Done when the item is handled, answered or hidden; cancelled when judged not relevant. Consistency
+    ("thanked 3 of 4 — 75%") is computed from these rows by `rules.engagement.consistency`.
+    """
+
+    __tablename__ = "tasks"
+    __table_args__ = (Index("ix_tasks_open_due", "done_at", "due_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    mention_id: int = Field(foreign_key="mentions.id", index=True)
+    rule_id: str = Field(max_length=100)
+    action: str = Field(max_length=20)
+    owner: str | None = Field(default=None, max_length=32)
+    created_at: datetime = _ts()
+    due_at: datetime = _ts()
+    nudge_at: datetime | None = _ts(nullable=True)
+    nudged_at: datetime | None = _ts(nullable=True)
+    escalate_to: str | None = Field(default=None, max_length=32)
+    escalated_at: datetime | None = _ts(nullable=True)
+    done_at: datetime | None = _ts(nullable=True)
+    cancelled: bool = False
+
+
+class AwayMember(SQLModel, table=True):
+    """A member marked away (from the App Home): routing skips them until they are back."""
+
+    __tablename__ = "away_members"
+
+    user: str = Field(primary_key=True, max_length=32)
+    since: datetime = _ts()

@@ -30,6 +30,15 @@ logger = logging.getLogger(__name__)
 class Decisions:
     sentiment: Sentiment
     route: Route
+    rules: Any = None  # rules.compile.Decision when a rule set is loaded: violations, engagement, tier
+
+
+@dataclass(slots=True)
+class RulesContext:
+    """The compiled rules and their coordinated-campaign window (one per process), passed to the pipeline."""
+
+    ruleset: Any  # rules.compile.RuleSet
+    campaigns: Any = None  # rules.campaign.CampaignWindow
 
 
 @dataclass(slots=True)
@@ -40,10 +49,19 @@ class IngestResult:
     own_posts: int = 0
 
 
-def decide(mention: Mention, *, workspace: Workspace, scorer: SentimentScorer) -> Decisions:
-    """Score and route one mention."""
+def decide(mention: Mention, *, workspace: Workspace, scorer: SentimentScorer, rules: RulesContext | None = None,
+           now: datetime | None = None, assignment: Any = None) -> Decisions:
+    """Score one mention, then apply the charter, engagement and routing rules (or plain routing without rules)."""
     sentiment = scorer.score(mention.text, lang=mention.lang)
-    return Decisions(sentiment, route(workspace, text=mention.text, network=mention.network, sentiment=sentiment.label))
+    if rules is None:
+        return Decisions(sentiment, route(workspace, text=mention.text, network=mention.network,
+                                          sentiment=sentiment.label))
+    from rules.compile import ItemContext
+
+    item = ItemContext.from_mention(mention, sentiment=sentiment.label, lang=sentiment.lang)
+    outcome = rules.ruleset.evaluate(item, now=now or mention.created_at, assignment=assignment,
+                                     campaigns=rules.campaigns)
+    return Decisions(sentiment, outcome.route, outcome)
 
 
 def _author(session: Session, mention: Mention, now: datetime) -> models.Author:
@@ -88,8 +106,14 @@ def store(session: Session, mention: Mention, decisions: Decisions, *, source: s
                 responsibility=decisions.route.responsibility, route_reason=decisions.route.reason,
                 calendar_post_id=calendar_post_id,
             )
+            if decisions.rules is not None:
+                row.rules = _rules_summary(decisions.rules)
             session.add(row)
             session.flush()
+            if decisions.rules is not None:
+                from bot.services.engagement import store_tasks
+
+                store_tasks(session, row.id or 0, decisions.rules.tasks(created_at=now))
             session.add(models.Assignment(mention_id=row.id, responsibility=decisions.route.responsibility,
                                           owner=decisions.route.owner, reason=decisions.route.reason,
                                           assigned_at=now))
@@ -103,8 +127,21 @@ def store(session: Session, mention: Mention, decisions: Decisions, *, source: s
     return row
 
 
+def _rules_summary(outcome: Any) -> dict[str, Any]:
+    """What the card needs from the rules' decision, as JSON (clause, title, span; rule and deadline)."""
+    return {
+        "violations": [{"clause": v.clause_id, "title": v.title, "severity": v.severity, "action": v.action,
+                        "start": v.start, "end": v.end, "matched": v.matched[:200]} for v in outcome.violations],
+        "impersonation": outcome.impersonation.reason if outcome.impersonation is not None else None,
+        "engagement": [{"rule": m.rule_id, "title": m.title, "action": m.action,
+                        "due_at": m.due_at.isoformat() if m.due_at else None} for m in outcome.engagement
+                       if not m.suppressed_by],
+        "tier": outcome.influencer_tier,
+    }
+
+
 def ingest_page(session: Session, page: Page | PollResult, *, source: str, workspace: Workspace,
-                scorer: SentimentScorer, now: datetime) -> IngestResult:
+                scorer: SentimentScorer, now: datetime, rules: RulesContext | None = None) -> IngestResult:
     """Store a page's mentions, its rejected items and own posts, and move the source's cursor, in the caller's
     transaction.
 
@@ -117,11 +154,16 @@ def ingest_page(session: Session, page: Page | PollResult, *, source: str, works
         result.own_posts = upsert_own_posts(session, page.own_posts, source=source, now=now)
         session.flush()
     calendar = _calendar_ids(session, page.mentions)
+    assignment = None
+    if rules is not None:
+        from bot.services.engagement import StoreAssignmentState
+
+        assignment = StoreAssignmentState(session)
     for mention in page.mentions:
         refs = [(mention.network, ref) for ref in (mention.parent_id, mention.conversation_id) if ref]
         calendar_post_id = next((calendar[ref] for ref in refs if ref in calendar), None)
-        if store(session, mention, decide(mention, workspace=workspace, scorer=scorer), source=source, now=now,
-                 calendar_post_id=calendar_post_id):
+        decisions = decide(mention, workspace=workspace, scorer=scorer, rules=rules, now=now, assignment=assignment)
+        if store(session, mention, decisions, source=source, now=now, calendar_post_id=calendar_post_id):
             result.stored += 1
         else:
             result.duplicates += 1

@@ -8,28 +8,38 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
 
 from bot import models
 from bot.app import build_app
 from bot.clock import Clock
-from bot.db import make_engine
+from bot.db import make_engine, session_scope
 from bot.deps import Deps
 from bot.flood import FloodPolicy
 from bot.http import HttpServer, build_asgi
 from bot.migrate import upgrade
 from bot.network_actions import Executor, NetworkActionRunner
 from bot.outbox import OutboxSender, OutboxWorker
+from bot.pipeline import RulesContext
 from bot.render.outbox_render import OutboxRenderer
 from bot.sentiment import SentimentScorer
+from bot.sentiment.scorer import Correction
+from bot.services.engagement import follow_up
 from bot.slack_client import make_client
 from bot.workspace import Workspace
+from monitors.buzz_watch import BuzzWatch
 from monitors.escalation import run_escalations
-from monitors.schedule import ScheduledSource, build_scheduler
+from monitors.schedule import ScheduledSource, build_scheduler, job
 from monitors.sources.base import Mention, NotSupported
 from monitors.webhooks import GenericHook, MetaHook, make_ingest, webhook_routes
 
 logger = logging.getLogger(__name__)
+
+FOLLOW_UP_EVERY = timedelta(minutes=5)
 
 
 @dataclass(slots=True)
@@ -50,6 +60,22 @@ class RuntimeOptions:
     meta_webhooks: dict[str, MetaHook] = field(default_factory=dict)
     # (source name, mention, action) -> network id: how replies and hides reach the networks
     network_executor: Executor | None = None
+    # The compiled charter, engagement and routing rules (rules.loader.load_rules); None: plain routing.
+    rules: Any = None
+    # How often (wall seconds) the bad-buzz job decides the buckets closed since its last run; 0: never.
+    buzz_every_s: float = 60.0
+
+
+def _corrections(engine: Engine) -> list[Correction]:
+    """Members' sentiment corrections, so the scorer learns the brand's own words (whole texts and terms)."""
+    with Session(engine) as session:
+        rows = session.exec(select(models.SentimentCorrection, models.Mention.text).join(
+            models.Mention, models.Mention.id == models.SentimentCorrection.mention_id)).all()  # type: ignore[arg-type]
+    found = []
+    for correction, text in rows:
+        found.append(Correction(text=correction.term or text, label=correction.new_label,  # type: ignore[arg-type]
+                                kind="term" if correction.term else "text"))
+    return found
 
 
 def _no_connector(source: str, mention: Mention, action: models.NetworkAction) -> str | None:
@@ -76,16 +102,24 @@ class Runtime:
         self.actions = NetworkActionRunner(engine=self.engine, clock=options.clock, workspace=options.workspace,
                                            execute=options.network_executor or _no_connector)
         self.worker = OutboxWorker(self.sender, idle_s=options.outbox_idle_s,
-                                   also=[self._run_actions, self._run_escalations])
+                                   also=[self._run_actions, self._run_escalations, self._follow_up_tasks])
         self.deps = Deps(workspace=options.workspace, engine=self.engine, clock=options.clock,
-                         scorer=SentimentScorer(), wake_outbox=self.worker.wake)
+                         scorer=SentimentScorer.for_workspace(options.workspace, _corrections(self.engine)),
+                         wake_outbox=self.worker.wake,
+                         rules=RulesContext(options.rules, options.rules.new_campaign_window())
+                         if options.rules is not None else None)
         self.app = build_app(self.deps, client=self.client, signing_secret=options.signing_secret)
         hooks = webhook_routes(generic=options.webhooks, meta=options.meta_webhooks, ingest=make_ingest(self.deps),
                                clock=options.clock.now) if options.webhooks or options.meta_webhooks else []
         self.http = HttpServer(build_asgi(self.app, self.engine, extra_routes=hooks), host=options.host,
                                port=options.port) if options.serve_http else None
         self.scheduler = build_scheduler(self.deps, options.sources)
+        self.buzz = BuzzWatch(engine=self.engine, workspace=options.workspace)
+        if options.buzz_every_s > 0:
+            self.scheduler.add_job(job("buzz", self._watch_buzz), "interval", seconds=options.buzz_every_s, id="buzz",
+                                   replace_existing=True, coalesce=True, max_instances=1)
         self._started = False
+        self._last_follow_up: datetime | None = None
 
     @property
     def url(self) -> str:
@@ -96,6 +130,23 @@ class Runtime:
         report = self.actions.run_due()
         if report.done or report.failed:
             self.worker.wake()  # the card and its thread changed: send them without waiting for the tick
+
+    def _watch_buzz(self) -> None:
+        if self.buzz.run(self.options.clock.now()):
+            self.worker.wake()  # an incident opened or grew: its card and pages are queued
+
+    def _follow_up_tasks(self) -> None:
+        ws = self.options.workspace
+        now = self.options.clock.now()
+        # Every few minutes, not at every wake-up: follow-ups are grouped per pass, so fewer passes, fewer messages.
+        if self._last_follow_up is not None and now - self._last_follow_up < FOLLOW_UP_EVERY:
+            return
+        self._last_follow_up = now
+        with session_scope(self.engine) as session:
+            sent = follow_up(session, now=self.options.clock.now(), lang=ws.brand.language,
+                             channel=ws.channels.alerts or ws.channels.triage)
+        if sent:
+            self.worker.wake()
 
     def _run_escalations(self) -> None:
         if run_escalations(self.engine, self.options.workspace, self.options.clock.now()):

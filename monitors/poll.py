@@ -140,7 +140,7 @@ def poll_once(deps: Deps, *, name: str, source: Connector, every_s: float | None
     try:
         with _writer(deps), session_scope(deps.engine) as session:
             ingest = ingest_page(session, result, source=name, workspace=deps.workspace, scorer=deps.scorer,
-                                 now=now)
+                                 now=now, rules=deps.rules)
             row = session.get(models.SourceCursor, name) or models.SourceCursor(source=name)
             row.network = source.network
             row.last_attempt_at = now

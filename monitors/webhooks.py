@@ -340,7 +340,8 @@ def make_ingest(deps: Any) -> Callable[[str, PollResult], dict[str, int]]:
         now = deps.clock.now()
         with session_scope(deps.engine) as session:
             outcome = ingest_page(session, Page(mentions=result.mentions, cursor=None, rejected=result.rejected),
-                                  source=source, workspace=deps.workspace, scorer=deps.scorer, now=now)
+                                  source=source, workspace=deps.workspace, scorer=deps.scorer, now=now,
+                                  rules=getattr(deps, "rules", None))
         if outcome.stored:
             deps.wake_outbox()
         return _counts(outcome)

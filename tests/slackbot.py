@@ -37,7 +37,7 @@ class SlackBot:
         deps = self.runtime.deps
         with session_scope(deps.engine) as session:
             ingest_page(session, Page(list(mentions), None), source=source, workspace=deps.workspace,
-                        scorer=deps.scorer, now=deps.clock.now())
+                        scorer=deps.scorer, now=deps.clock.now(), rules=deps.rules)
         deps.wake_outbox()
 
     def top_level(self, channel: str = "C0TRIAGE") -> list[dict]:

@@ -28,7 +28,7 @@ def test_the_demo_plays_the_scenario_and_leaves_the_database(tmp_path: Path) -> 
         waiting = conn.execute("SELECT COUNT(*) FROM outbox WHERE status NOT IN ('sent', 'digested')").fetchone()[0]
         handled = conn.execute("SELECT COUNT(*) FROM mentions WHERE status = 'handled'").fetchone()[0]
     assert stored >= 300 and networks == {"x", "instagram", "facebook", "mastodon"}
-    assert shown == stored and waiting == 0 and handled == 1  # the scripted `click 1 handled` landed too
+    assert shown == stored and waiting == 0 and handled >= 1  # the scripted `click 1 handled` landed too
     assert "Slack messages posted" in printed and re.search(r"Not delivered\s*│ 0 ", printed)
     assert "KPIs — Maison Lumen" in printed and "Content calendar" in printed
     assert "#1 updated" in printed

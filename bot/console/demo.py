@@ -14,7 +14,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from importlib.resources import files
+from importlib.resources import as_file, files
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +43,14 @@ HELP = """Type a slash command or a click, as you would in Slack:
   click 3 handled      click "Mark handled" on card #3 (also: click 3 reopen)
   cards                how many cards were posted
   help · quit"""
+
+
+def demo_rules() -> Any:
+    """The demo's charter, engagement and routing rules (the shipped examples the demo config names)."""
+    from rules.loader import load_rules
+
+    with as_file(files("bot.demo").joinpath("demo.yaml")) as path:
+        return load_rules(path)
 
 
 def demo_workspace() -> Workspace:
@@ -117,6 +125,7 @@ class DemoSession:
             token="xoxb-demo", signing_secret=self.signing_secret, slack_api_url=self.fake.base_url,
             database_url=f"sqlite:///{self.db_path}", workspace=self.workspace, clock=self.clock,
             sources=[ScheduledSource(SOURCE_NAME, self.replay, self.poll_every_real)], outbox_idle_s=0.1,
+            rules=demo_rules(), buzz_every_s=max(0.5, 300 / self.speed),
         ))
         self._seed_calendar()
         return self
@@ -270,9 +279,11 @@ class DemoSession:
         cards = outbox[("card", "sent")]
         digests = outbox[("digest", "sent")]
         folded = outbox[("card", "digested")]
+        threads = outbox[("thread", "sent")]
+        other = len(posts) - cards - digests - threads
         table.add_row("Slack messages posted", f"{len(posts)}: {cards} cards, {digests} flood digests "
-                      f"(standing for {folded} items), {outbox[('thread', 'sent')]} thread replies; "
-                      f"{self.view.updates} card updates")
+                      f"(standing for {folded} items), {threads} thread replies, {other} alerts, pages and "
+                      f"deadline reminders; {self.view.updates} card updates")
         waiting = sum(n for (kind, status), n in outbox.items() if status not in ("sent", "digested"))
         table.add_row("Not delivered", f"{waiting} (parked or still queued)")
         table.add_row("Handled", str(handled))

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
@@ -33,7 +34,19 @@ class OutboxRenderer:
                 raise LookupError(f"outbox {row.key}: mention {row.mention_id} is gone")
             author = session.get(models.Author, mention.author_id)
             assert author is not None
+            decided = mention.rules or {}
+            violations = [f"{v.get('title')}: «{v.get('matched')}»" for v in decided.get("violations", [])]
+            if decided.get("impersonation"):
+                violations.append(str(decided["impersonation"]))
+            rule = None
+            if decided.get("engagement"):
+                first = decided["engagement"][0]
+                due = first.get("due_at")
+                when = datetime.fromisoformat(due).astimezone(ZoneInfo(brand.timezone)).strftime("%a %H:%M") \
+                    if due else ""
+                rule = f"{first.get('title') or first.get('rule')}" + (f" — {when}" if when else "")
             context = CardContext(
+                influencer=decided.get("tier"), violations=violations, rule=rule,
                 owner=current_owner(session, mention.id or 0),
                 can_reply=mention.network in replies.CAN_REPLY, can_hide=mention.network in replies.CAN_HIDE,
                 action=replies.pending_action(session, mention.id or 0),

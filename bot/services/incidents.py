@@ -113,9 +113,11 @@ def open_or_update(session: Session, *, workspace: Workspace, facts: SpikeFacts,
         added = _attach(session, current, facts.mention_ids, now)
         peak = max(int(current.facts.get("observed", 0)), facts.observed)
         current.facts = {**current.facts, "observed": peak, "updates": int(current.facts.get("updates", 0)) + 1}
+        session.flush()
         session.add(current)
         _event(session, current, "updated", now, observed=facts.observed, added=added)
-        enqueue_thread(session, key=f"incident-update:{current.id}:{facts.key}", parent_key=f"incident:{current.id}",
+        updates = int(current.facts.get("updates", 0))
+        enqueue_thread(session, key=f"incident-update:{current.id}:{updates}", parent_key=f"incident:{current.id}",
                        now=now, text=t("incident_updated", lang, n=facts.observed,
                                        baseline=f"{facts.baseline:.0f}", added=added))
         _touch(session, current, now)

@@ -13,6 +13,7 @@ from bot.errors import NotFound, UserError
 from bot.messages import Lang, t
 from bot.outbox import enqueue_thread, touch_card, touch_homes
 from bot.render.escape import escape, truncate
+from bot.services.engagement import close_tasks
 
 SENTIMENTS = ("positive", "neutral", "negative")
 
@@ -46,6 +47,7 @@ def record(session: Session, mention: models.Mention, *, actor: str, action: str
     if thread:
         text = t(f"history_{action}", lang, user=f"<@{actor}>", **{k: _fmt(v, tz) for k, v in detail.items()})
         enqueue_thread(session, key=f"history:{event.id}", parent_key=f"card:{mention.id}", text=text, now=now)
+    close_tasks(session, mention.id, action, now)
     touch_card(session, mention.id, now)
     touch_homes(session, now, debounce=HOME_DEBOUNCE)
     return event

@@ -77,7 +77,8 @@ def parse_notifications(payload: Any) -> Page:
     mentions: list[Mention] = []
     rejected: list[PayloadInvalid] = []
     for item in payload["notifications"]:
-        if isinstance(item, dict) and item.get("reason") not in REASONS:
+        # A reason that is not a string (a hostile or broken payload) is no reason we know: skip, never raise.
+        if isinstance(item, dict) and (not isinstance(item.get("reason"), str) or item["reason"] not in REASONS):
             continue
         try:
             reason = item.get("reason") if isinstance(item, dict) else None

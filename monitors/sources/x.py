@@ -217,7 +217,9 @@ def parse_own_posts(payload: Any, *, handle: str | None = None) -> tuple[list[Ow
     by_id = {m.external_id: m for m in page.mentions}
     posts: list[OwnPost] = []
     for item in payload.get("data") or []:
-        mention = by_id.get(item.get("id")) if isinstance(item, dict) else None
+        item_id = item.get("id") if isinstance(item, dict) else None
+        # Only a string id can be a Post we parsed; anything else (hostile payloads) is skipped, never raised on.
+        mention = by_id.get(item_id) if isinstance(item_id, str) else None
         if mention is None:
             continue
         metrics = item.get("public_metrics") if isinstance(item.get("public_metrics"), dict) else {}
