@@ -96,10 +96,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     app_token = settings.slack_app_token.get_secret_value() if settings.slack_app_token else None
     from monitors.actions import connector_executor
     from monitors.poll import make_http_client
-    from rules.loader import load_rules
+    from rules.loader import RulesHolder
 
     # The bot refuses to start on invalid rule files, like on an invalid veille.yaml.
-    ruleset = load_rules(settings.veille_config) if workspace.rules_files else None
+    ruleset = RulesHolder(settings.veille_config) if workspace.rules_files else None
     action_client = make_http_client()
     runtime = Runtime(RuntimeOptions(
         token=token, signing_secret=secret, slack_api_url=settings.slack_api_url,

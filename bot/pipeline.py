@@ -35,10 +35,21 @@ class Decisions:
 
 @dataclass(slots=True)
 class RulesContext:
-    """The compiled rules and their coordinated-campaign window (one per process), passed to the pipeline."""
+    """The rules in force and their coordinated-campaign window (one per process), passed to the pipeline.
 
-    ruleset: Any  # rules.compile.RuleSet
+    `source` is a compiled `RuleSet`, or a `RulesHolder` whose current rules change on a valid reload.
+    """
+
+    source: Any
     campaigns: Any = None  # rules.campaign.CampaignWindow
+
+    @property
+    def ruleset(self) -> Any:
+        return getattr(self.source, "current", self.source)
+
+    def reload(self) -> list[Any] | None:
+        """Reload the rule files (None when the rules are fixed, [] when reloaded, else the problems)."""
+        return self.source.reload() if hasattr(self.source, "reload") else None
 
 
 @dataclass(slots=True)

@@ -21,10 +21,12 @@ from bot.db import make_engine, session_scope
 from bot.deps import Deps
 from bot.flood import FloodPolicy
 from bot.http import HttpServer, build_asgi
+from bot.messages import t
 from bot.migrate import upgrade
 from bot.network_actions import Executor, NetworkActionRunner
-from bot.outbox import OutboxSender, OutboxWorker
+from bot.outbox import OutboxSender, OutboxWorker, enqueue_message
 from bot.pipeline import RulesContext
+from bot.render.escape import escape
 from bot.render.outbox_render import OutboxRenderer
 from bot.sentiment import SentimentScorer
 from bot.sentiment.scorer import Correction
@@ -106,8 +108,8 @@ class Runtime:
         self.deps = Deps(workspace=options.workspace, engine=self.engine, clock=options.clock,
                          scorer=SentimentScorer.for_workspace(options.workspace, _corrections(self.engine)),
                          wake_outbox=self.worker.wake,
-                         rules=RulesContext(options.rules, options.rules.new_campaign_window())
-                         if options.rules is not None else None)
+                         rules=RulesContext(options.rules, getattr(options.rules, "current", options.rules)
+                                            .new_campaign_window()) if options.rules is not None else None)
         self.app = build_app(self.deps, client=self.client, signing_secret=options.signing_secret)
         hooks = webhook_routes(generic=options.webhooks, meta=options.meta_webhooks, ingest=make_ingest(self.deps),
                                clock=options.clock.now) if options.webhooks or options.meta_webhooks else []
@@ -115,6 +117,10 @@ class Runtime:
                                port=options.port) if options.serve_http else None
         self.scheduler = build_scheduler(self.deps, options.sources)
         self.buzz = BuzzWatch(engine=self.engine, workspace=options.workspace)
+        if hasattr(options.rules, "reload_if_changed"):
+            # An edited rule file is picked up by itself; an invalid edit keeps the last good rules.
+            self.scheduler.add_job(job("rules-reload", self._reload_rules_if_changed), "interval", seconds=30,
+                                   id="rules-reload", replace_existing=True, coalesce=True, max_instances=1)
         if options.buzz_every_s > 0:
             self.scheduler.add_job(job("buzz", self._watch_buzz), "interval", seconds=options.buzz_every_s, id="buzz",
                                    replace_existing=True, coalesce=True, max_instances=1)
@@ -130,6 +136,17 @@ class Runtime:
         report = self.actions.run_due()
         if report.done or report.failed:
             self.worker.wake()  # the card and its thread changed: send them without waiting for the tick
+
+    def _reload_rules_if_changed(self) -> None:
+        problems = self.options.rules.reload_if_changed()
+        if problems:
+            ws, now = self.options.workspace, self.options.clock.now()
+            text = t("rules_reload_refused", ws.brand.language,
+                     problems="\n".join(f"• {escape(str(p))}" for p in problems[:10]))
+            with session_scope(self.engine) as session:
+                enqueue_message(session, key=f"rules-refused:{now.isoformat()}", now=now, blocks=[], text=text,
+                                channel=ws.channels.admin or ws.channels.alerts or ws.channels.triage)
+            self.worker.wake()
 
     def _watch_buzz(self) -> None:
         if self.buzz.run(self.options.clock.now()):

@@ -55,6 +55,66 @@ def test_a_thank_rule_creates_a_task_that_the_reply_closes_and_consistency_count
     with Session(bot.runtime.engine) as session:
         report = team_consistency(session, since=clock.now() - timedelta(days=7), now=clock.now())
     assert report.by_rule["thank-positive"].overall.describe("thank") == "thanked 1 of 2 — 50%"
+    # The worker's follow-up reports the overdue one in the alerts channel, once.
+    bot.runtime.worker.wake()
+    overdue = lambda: [m for m in bot.fake.messages("C0ALERTS") if "past their deadline" in m["text"]]  # noqa: E731
+    wait_until(lambda: overdue(), what="the overdue report")
+    assert overdue()[0]["text"].startswith("⏱️ 1 item(s) past their deadline")
     with session_scope(bot.runtime.engine) as session:
-        assert follow_up(session, now=clock.now(), lang="en", channel="C0ALERTS") == 1  # one grouped message
         assert follow_up(session, now=clock.now(), lang="en", channel="C0ALERTS") == 0  # each task once
+
+
+def test_kpi_shows_rule_consistency(bot, make_mention, clock) -> None:
+    from bot.console import slack_requests
+
+    bot.ingest(make_mention(text="Love the Aurore lamp, thank you!", lang="en"))
+    [card] = bot.wait_cards(1)
+    bot.act(card, ids.MARK_HANDLED, user="U0CM1")
+    wait_until(lambda: "Handled by" in json.dumps(bot.current(card)["blocks"]))
+    bot.post(slack_requests.slash_command("/kpi", "", user_id="U0CM1", channel_id="C0TRIAGE",
+                                          response_url=bot.fake.response_url("kpi")))
+    wait_until(lambda: bot.fake.responses())
+    blob = json.dumps(bot.fake.responses()[-1].body["blocks"], ensure_ascii=False)
+    assert "Rule consistency (7 days)" in blob and "thank-positive: thanked 1 of 1 — 100%" in blob
+
+
+def test_veille_reload_is_for_admins_and_keeps_the_last_good_rules(db_url, fake_slack, clock, tmp_path) -> None:
+    from pathlib import Path
+
+    from bot.console import slack_requests
+    from bot.workspace import load_workspace
+    from rules.loader import RulesHolder
+
+    demo_dir = Path(__file__).resolve().parents[1] / "bot" / "demo"
+    config = tmp_path / "veille.yaml"
+    config.write_text((demo_dir / "demo.yaml").read_text(encoding="utf-8").replace(
+        "rules_files: [", "rules_files: [extra.yaml, "), encoding="utf-8")
+    extra = tmp_path / "extra.yaml"
+    good = ("charter:\n  clauses:\n    - id: no-spoilers\n      title: Spoilers\n      wording: No spoilers.\n"
+            "      severity: low\n      action: hide\n      terms: [spoiler]\n")
+    extra.write_text(good, encoding="utf-8")
+    holder = RulesHolder(config)
+    runtime = Runtime(RuntimeOptions(token="xoxb-test", signing_secret=SECRET, slack_api_url=fake_slack.base_url,
+                                     database_url=db_url, workspace=load_workspace(config), clock=clock,
+                                     outbox_idle_s=0.05, rules=holder, buzz_every_s=0))
+    runtime.start(poll=False)
+    try:
+        bot = SlackBot(runtime, fake_slack)
+
+        def reload(user: str) -> str:
+            before = len(fake_slack.responses())
+            bot.post(slack_requests.slash_command("/veille", "reload", user_id=user, channel_id="C0TRIAGE",
+                                                  response_url=fake_slack.response_url("reload")))
+            wait_until(lambda: len(fake_slack.responses()) > before)
+            return fake_slack.responses()[-1].body["text"]
+
+        assert reload("U0SUPPORT1").startswith("Only admins")
+        version = holder.current.version
+        extra.write_text(good.replace("severity", "severty"), encoding="utf-8")
+        answer = reload("U0CM1")
+        assert answer.startswith("⚠️ The rule files have problems; the previous rules stay in force")
+        assert "extra.yaml:" in answer and holder.current.version == version
+        extra.write_text(good.replace("spoiler]", "spoiler, spoilers]"), encoding="utf-8")
+        assert reload("U0CM1").startswith("✅ Rules reloaded")
+    finally:
+        runtime.stop()

@@ -10,6 +10,7 @@ from bot import models
 from bot.messages import Lang, t
 from bot.render.cards import SENTIMENT_ICONS, Rendered, network_label
 from bot.render.escape import escape, truncate
+from bot.render.reports import consistency_lines
 from bot.services.home import HomeData
 
 MAX_HOME_BLOCKS = 100
@@ -34,6 +35,10 @@ def render_home(data: HomeData, *, brand: str, lang: Lang, tz: str, overdue_hour
     blocks += _section(t("home_mine", lang, n=len(data.mine)), [_item_line(m, tz) for m in data.mine], lang)
     blocks += _section(t("home_overdue", lang, n=len(data.overdue), hours=overdue_hours),
                        [_item_line(m, tz) for m in data.overdue], lang)
+    mine = consistency_lines(data.consistency, lang, owner=data.user)
+    team = consistency_lines(data.consistency, lang)
+    if mine or team:
+        blocks += _section(t("home_consistency", lang), [*(f"{line} (me)" for line in mine), *team], lang)
     blocks.append(DividerBlock())
     blocks += _section(t("home_queue", lang), [f"• {escape(name)}: *{n}*" for name, n in data.queue.items()], lang)
     source_lines = []

@@ -13,6 +13,7 @@ from bot.messages import Lang, t
 from bot.render.cards import NETWORK_LABELS, Rendered
 from bot.render.escape import escape, truncate
 from bot.services.kpi import WindowFigures
+from rules.engagement import Consistency
 
 
 def _figures_line(figures: WindowFigures, lang: Lang) -> str:
@@ -21,13 +22,31 @@ def _figures_line(figures: WindowFigures, lang: Lang) -> str:
              handled=figures.handled)
 
 
-def render_kpi(today: WindowFigures, week: WindowFigures, *, brand: str, lang: Lang) -> Rendered:
+def consistency_lines(report: Consistency | None, lang: Lang, *, owner: str | None = None) -> list[str]:
+    """One line per engagement rule: "thank-positive: thanked 3 of 4 — 75%" (for one owner, or overall)."""
+    if report is None:
+        return []
+    lines = []
+    for rule_id, rule in sorted(report.by_rule.items()):
+        tally = rule.overall if owner is None else rule.by_owner.get(owner)
+        if tally is None or not tally.decided:
+            continue
+        lines.append(f"• {escape(rule_id)}: {tally.describe(rule.action, lang)}")
+    return lines
+
+
+def render_kpi(today: WindowFigures, week: WindowFigures, *, brand: str, lang: Lang,
+               consistency: Consistency | None = None) -> Rendered:
     blocks = [HeaderBlock(text=truncate(t("kpi_title", lang, brand=brand), 150))]
     for label, figures in ((t("kpi_today", lang), today), (t("kpi_7d", lang), week)):
         blocks.append(SectionBlock(text=MarkdownTextObject(text=f"*{label}*\n{_figures_line(figures, lang)}")))
     if week.by_network:
         parts = ", ".join(f"{NETWORK_LABELS.get(n, escape(n))} {c}" for n, c in week.by_network.items())
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=t("kpi_by_network", lang, parts=parts))]))
+    lines = consistency_lines(consistency, lang)
+    if lines:
+        blocks.append(SectionBlock(text=MarkdownTextObject(
+            text=truncate(f"*{t('kpi_consistency', lang)}*\n" + "\n".join(lines), 3000))))
     text = f"{t('kpi_today', lang)}: {today.total} · {t('kpi_7d', lang)}: {week.total}"
     return Rendered(text, [b.to_dict() for b in blocks])
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from bot import models
-from bot.services import calendar
-from bot.workspace import Oncall, Workspace
+from bot.services import calendar, oncall
+from bot.workspace import Workspace
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,16 +23,8 @@ class HomeData:
     oncall: str | None
     sources: Sequence[models.SourceCursor]
     next_posts: Sequence[models.CalendarPost]
-
-
-def current_oncall(oncall: Oncall, now: datetime) -> str | None:
-    """Who is on call at `now` by simple rotation (each shift a day or a week, starting on Mondays)."""
-    if not oncall.rotation:
-        return None
-    shift = timedelta(days=1 if oncall.handoff == "daily" else 7)
-    # 2024-01-01 is a Monday: weekly shifts then hand off on Mondays at midnight UTC.
-    index = int((now - datetime.fromisoformat("2024-01-01T00:00:00+00:00")) // shift)
-    return oncall.rotation[index % len(oncall.rotation)]
+    consistency: Any = None  # rules.engagement.Consistency over the last 7 days
+    user: str | None = None
 
 
 def home_data(session: Session, *, user: str, workspace: Workspace, now: datetime, overdue_after: timedelta,
@@ -49,6 +42,10 @@ def home_data(session: Session, *, user: str, workspace: Workspace, now: datetim
         select(models.Mention.responsibility, func.count()).where(models.Mention.status == "open")
         .group_by(models.Mention.responsibility)).all()}
     sources = session.exec(select(models.SourceCursor).order_by(col(models.SourceCursor.source))).all()
-    return HomeData(mine=mine, overdue=overdue, queue=dict(sorted(queue.items(), key=lambda kv: -kv[1])),
-                    oncall=current_oncall(workspace.oncall, now), sources=sources,
+    from bot.services.engagement import team_consistency
+
+    shift = oncall.on_call(session, workspace.oncall, now)
+    return HomeData(consistency=team_consistency(session, since=now - timedelta(days=7), now=now), user=user,
+                    mine=mine, overdue=overdue, queue=dict(sorted(queue.items(), key=lambda kv: -kv[1])),
+                    oncall=shift.user if shift else None, sources=sources,
                     next_posts=calendar.upcoming(session, now=now, days=7)[:5])

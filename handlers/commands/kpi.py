@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
@@ -11,6 +12,7 @@ from bot.deps import Deps
 from bot.messages import t
 from bot.render.reports import render_kpi
 from bot.services import kpi
+from bot.services.engagement import team_consistency
 from handlers.commands.usage import reject_unknown
 
 
@@ -25,6 +27,8 @@ def register(app: App, deps: Deps) -> None:
         if reject_unknown("/kpi", arg, known=("", "7d", "help"), respond=respond, deps=deps):
             return
         with Session(deps.engine) as session:
-            today, week = kpi.today_and_week(session, now=deps.clock.now(), tz=deps.workspace.brand.timezone)
-        rendered = render_kpi(today, week, brand=deps.workspace.brand.name, lang=deps.lang)
+            now = deps.clock.now()
+            today, week = kpi.today_and_week(session, now=now, tz=deps.workspace.brand.timezone)
+            consistency = team_consistency(session, since=now - timedelta(days=7), now=now)
+        rendered = render_kpi(today, week, brand=deps.workspace.brand.name, lang=deps.lang, consistency=consistency)
         respond(text=rendered.text, blocks=rendered.blocks, response_type="ephemeral")

@@ -9,6 +9,7 @@ from sqlmodel import Session
 
 from bot.deps import Deps
 from bot.messages import t
+from bot.render.escape import escape
 from bot.render.status import render_status
 from bot.services.sources import source_health
 from handlers.commands.usage import reject_unknown
@@ -23,7 +24,10 @@ def register(app: App, deps: Deps) -> None:
         if arg in ("", "help", "aide"):
             respond(text=t("status_help", deps.lang), response_type="ephemeral")
             return
-        if reject_unknown("/veille", arg, known=("status", "help"), respond=respond, deps=deps):
+        if reject_unknown("/veille", arg, known=("status", "reload", "help"), respond=respond, deps=deps):
+            return
+        if arg == "reload":
+            reload_rules(deps, command, respond)
             return
         # Read-only, but it names sources and quotes errors: the team only, not the whole workspace.
         if not is_team_member(deps, command, respond):
@@ -33,3 +37,20 @@ def register(app: App, deps: Deps) -> None:
             health = source_health(session, deps.workspace, now=now)
         rendered = render_status(health, now=now, lang=deps.lang)
         respond(text=rendered.text, blocks=rendered.blocks, response_type="ephemeral")
+
+
+def reload_rules(deps: Deps, command: dict[str, Any], respond: Respond) -> None:
+    """`/veille reload` (admins): load the rule files again; invalid files keep the rules in force."""
+    if command.get("user_id") not in deps.workspace.admins:
+        admins = ", ".join(f"<@{a}>" for a in deps.workspace.admins)
+        respond(text=t("admins_only", deps.lang, admins=admins), response_type="ephemeral")
+        return
+    outcome = deps.rules.reload() if deps.rules is not None else None
+    if outcome is None:
+        respond(text=t("rules_none", deps.lang), response_type="ephemeral")
+    elif outcome:
+        problems = "\n".join(f"• {escape(str(p))}" for p in outcome[:10])
+        respond(text=t("rules_reload_refused", deps.lang, problems=problems), response_type="ephemeral")
+    else:
+        respond(text=t("rules_reloaded", deps.lang, summary=escape(deps.rules.ruleset.summary())),
+                response_type="ephemeral")
