@@ -41,7 +41,7 @@ from monitors.webhooks import GenericHook, MetaHook, make_ingest, webhook_routes
 
 logger = logging.getLogger(__name__)
 
-FOLLOW_UP_EVERY = timedelta(minutes=5)
+FOLLOW_UP_EVERY = timedelta(minutes=15)
 
 
 @dataclass(slots=True)
