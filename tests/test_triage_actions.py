@@ -247,3 +247,33 @@ class TestReplies:
             assert mention_row(bot, card).status == "open"
         finally:
             runtime.stop()
+
+
+class TestSentimentCorrections:
+    def submit_override(self, bot: SlackBot, term: str, label: str, user: str) -> None:
+        from urllib.parse import urlencode
+
+        wait_until(lambda: bot.fake.calls("views.open"), what="the override modal")
+        view = bot.fake.calls("views.open")[-1].body["view"]
+        payload = {"type": "view_submission", "team": {"id": "T0VEILLE"}, "user": {"id": user},
+                   "api_app_id": "A0VEILLE", "view": {**view, "id": "V2", "state": {"values": {
+                       "override_term": {"term": {"type": "plain_text_input", "value": term}},
+                       "override_label": {"label": {"type": "static_select",
+                                                    "selected_option": {"value": label}}}}}}}
+        assert bot.post(urlencode({"payload": json.dumps(payload)})).status_code == 200
+
+    def test_a_brand_word_override_changes_how_the_next_items_read(self, bot, make_mention) -> None:
+        bot.ingest(make_mention(text="The Killer lamp is back in stock", lang="en"))
+        [card] = bot.wait_cards(1)
+        assert mention_row(bot, card).sentiment_label == "negative"  # VADER reads "killer" as negative
+        menu = bot.element(card, ids.CARD_MENU)
+        option = next(o for o in menu["options"] if o["value"].startswith("override:"))
+        bot.act(card, ids.CARD_MENU, user=CM, selected_option=option)
+        self.submit_override(bot, "Killer lamp", "neutral", CM)
+        wait_until(lambda: any("now reads as neutral" in m["text"] for m in bot.thread(card)), what="the history")
+        bot.ingest(make_mention(text="Killer lamp restocked today", lang="en"))
+        second = bot.wait_cards(2)[1]
+        assert mention_row(bot, second).sentiment_label == "neutral"
+        with Session(bot.runtime.engine) as session:
+            correction = session.exec(select(models.SentimentCorrection)).one()
+        assert (correction.term, correction.new_label) == ("Killer lamp", "neutral")

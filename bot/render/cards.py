@@ -113,6 +113,7 @@ def _actions(mention: models.Mention, ctx: CardContext, lang: Lang) -> ActionsBl
         Option(text=t("not_relevant", lang), value=f"dismiss:{value}"),
         *[Option(text=t(f"sentiment_is_{label}", lang), value=f"sentiment:{label}:{value}")
           for label in ("positive", "neutral", "negative") if label != mention.sentiment_label],
+        Option(text=t("override_menu", lang), value=f"override:{value}"),
     ]))
     return ActionsBlock(block_id=f"triage:{mention.id}", elements=elements)
 

@@ -36,3 +36,27 @@ def reply_modal(mention: models.Mention, author: models.Author, *, prefill: str,
         ],
     )
     return view.to_dict()
+
+
+OVERRIDE_TERM = "override_term"
+OVERRIDE_LABEL = "override_label"
+
+
+def override_modal(mention_id: int, lang: Lang) -> dict:
+    """A brand word override: this word or phrase reads as positive / neutral / negative for this brand."""
+    from slack_sdk.models.blocks import Option, StaticSelectElement
+
+    view = View(
+        type="modal", callback_id=ids.OVERRIDE_MODAL, title=truncate(t("override_title", lang), 24),
+        submit=t("save", lang), close=t("cancel", lang), private_metadata=str(mention_id),
+        blocks=[
+            InputBlock(block_id=OVERRIDE_TERM, label=t("override_term", lang),
+                       element=PlainTextInputElement(action_id="term", max_length=100)),
+            InputBlock(block_id=OVERRIDE_LABEL, label=t("override_label", lang),
+                       element=StaticSelectElement(action_id="label", options=[
+                           Option(text=t(f"sentiment_word_{x}", lang).strip(), value=x)
+                           for x in ("neutral", "positive", "negative")])),
+            ContextBlock(elements=[MarkdownTextObject(text=t("override_hint", lang))]),
+        ],
+    )
+    return view.to_dict()

@@ -223,3 +223,15 @@ def handle_digest(session: Session, *, key: str, user: str, now: datetime, lang:
         enqueue_thread(session, key=f"history:digest:{key}:{first}", parent_key=key, now=now,
                        text=t("history_digest_handled", lang, user=f"<@{user}>", n=len(mentions)))
     return len(mentions)
+
+
+def override_term(session: Session, *, mention_id: int, user: str, term: str, label: str, now: datetime,
+                  lang: Lang = "en", tz: str = "UTC") -> bool:
+    """Make `term` read as `label` for this brand from now on (e.g. a product name VADER reads as negative)."""
+    if label not in SENTIMENTS:
+        raise UserError(t("bad_sentiment", lang, labels=", ".join(SENTIMENTS)))
+    mention = _mention(session, mention_id)
+    session.add(models.SentimentCorrection(mention_id=mention_id, old_label=mention.sentiment_label, new_label=label,
+                                           term=term, corrected_by=user, at=now))
+    record(session, mention, actor=user, action="override", now=now, lang=lang, tz=tz, term=term, label=label)
+    return True

@@ -8,14 +8,17 @@ from datetime import timedelta
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
 
 from bot import ids, models
 from bot.db import session_scope
 from bot.deps import Deps
 from bot.errors import NotFound, UserError
 from bot.messages import t
+from bot.render.modals import OVERRIDE_LABEL, OVERRIDE_TERM, override_modal
+from bot.sentiment.scorer import Correction
 from bot.services import incidents, triage
-from handlers.middleware import authorize
+from handlers.middleware import authorize, can_act
 
 
 def _action(body: dict[str, Any]) -> dict[str, Any]:
@@ -109,7 +112,7 @@ def register(app: App, deps: Deps) -> None:
             s, mention_id=mention_id, user=user_of(body), until=now + timedelta(minutes=delay), now=now, **opts))
 
     @app.action(ids.CARD_MENU)
-    def card_menu(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+    def card_menu(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
         ack()
         value = str((_action(body).get("selected_option") or {}).get("value", ""))
         parts = value.split(":")
@@ -123,8 +126,20 @@ def register(app: App, deps: Deps) -> None:
                 s, workspace=ws, mention_id=mention_id, user=user_of(body), now=deps.clock.now())))
         elif parts[0] == "sentiment" and len(parts) == 3:
             mention_id = _int(parts[2])
-            on_mention(body, respond, mention_id, lambda s: triage.correct_sentiment(
-                s, mention_id=mention_id, user=user_of(body), label=parts[1], now=deps.clock.now(), **opts))
+            text: list[str] = []
+
+            def correct(s: Any) -> bool:
+                mention = s.get(models.Mention, mention_id)
+                text.append(mention.text if mention else "")
+                return triage.correct_sentiment(s, mention_id=mention_id, user=user_of(body), label=parts[1],
+                                                now=deps.clock.now(), **opts)
+
+            on_mention(body, respond, mention_id, correct)
+            if text and text[0]:
+                # The same text is now read as the member said, from the next item on (the scorer is shared).
+                deps.scorer = deps.scorer.with_overrides(corrections=[Correction(text[0], parts[1], "text")])
+        elif parts[0] == "override" and len(parts) == 2 and body.get("trigger_id"):
+            client.views_open(trigger_id=body["trigger_id"], view=override_modal(_int(parts[1]) or 0, deps.lang))
 
     def on_digest(body: dict[str, Any], respond: Respond, change: Callable[..., int]) -> None:
         if not authorize(deps, body, respond, None):
@@ -137,6 +152,33 @@ def register(app: App, deps: Deps) -> None:
             return
         if changed:
             deps.wake_outbox()
+
+    @app.view(ids.OVERRIDE_MODAL)
+    def override_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        user = body["user"]["id"]
+        values = view.get("state", {}).get("values", {})
+        term = str((values.get(OVERRIDE_TERM, {}).get("term") or {}).get("value") or "").strip()
+        label = str(((values.get(OVERRIDE_LABEL, {}).get("label") or {}).get("selected_option") or {}).get("value", ""))
+        mention_id = _int(view.get("private_metadata"))
+        if not term or len(term) > 100:
+            ack(response_action="errors", errors={OVERRIDE_TERM: t("override_term_needed", deps.lang)})
+            return
+        try:
+            with session_scope(deps.engine) as session:
+                mention = session.get(models.Mention, mention_id) if mention_id else None
+                if mention is None:
+                    raise NotFound(str(mention_id))
+                if not can_act(deps, user, mention.responsibility):
+                    raise UserError(t("not_team_member", deps.lang, admins=", ".join(f"<@{a}>" for a in ws.admins)))
+                triage.override_term(session, mention_id=mention.id or 0, user=user, term=term, label=label,
+                                     now=deps.clock.now(), **opts)
+        except (NotFound, UserError) as error:
+            ack(response_action="errors", errors={OVERRIDE_TERM: str(error) if isinstance(error, UserError)
+                                                  else t("mention_gone", deps.lang)})
+            return
+        ack()
+        deps.scorer = deps.scorer.with_overrides(corrections=[Correction(term, label, "term")])  # type: ignore[arg-type]
+        deps.wake_outbox()
 
     @app.action(ids.DIGEST_EXPAND)
     def digest_expand(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
