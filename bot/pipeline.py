@@ -145,8 +145,10 @@ def _rules_summary(outcome: Any) -> dict[str, Any]:
                         "start": v.start, "end": v.end, "matched": v.matched[:200]} for v in outcome.violations],
         "impersonation": outcome.impersonation.reason if outcome.impersonation is not None else None,
         "engagement": [{"rule": m.rule_id, "title": m.title, "action": m.action,
-                        "due_at": m.due_at.isoformat() if m.due_at else None} for m in outcome.engagement
-                       if not m.suppressed_by],
+                        "due_at": m.due_at.isoformat() if m.due_at else None,
+                        # The rule's template, filled in the author's language: the reply composer's prefill.
+                        "reply": m.reply.text if m.reply is not None else None}
+                       for m in outcome.engagement if not m.suppressed_by],
         "tier": outcome.influencer_tier,
     }
 

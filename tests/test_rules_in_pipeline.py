@@ -118,3 +118,15 @@ def test_veille_reload_is_for_admins_and_keeps_the_last_good_rules(db_url, fake_
         assert reload("U0CM1").startswith("✅ Rules reloaded")
     finally:
         runtime.stop()
+
+
+def test_thank_is_prefilled_from_the_rules_template(bot, make_mention) -> None:
+    bot.ingest(make_mention(text="Love the Aurore lamp, thank you!", lang="en", author_handle="lea"))
+    [card] = bot.wait_cards(1)
+    bot.act(card, ids.THANK, user="U0CM1")
+    wait_until(lambda: bot.fake.calls("views.open"), what="the composer")
+    prefill = bot.fake.calls("views.open")[-1].body["view"]["blocks"][1]["element"]["initial_value"]
+    with Session(bot.runtime.engine) as session:
+        stored = session.exec(select(models.Mention)).one()
+    templated = stored.rules["engagement"][0]["reply"]
+    assert templated and prefill == templated and "@lea" in prefill

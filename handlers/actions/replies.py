@@ -44,7 +44,10 @@ def register(app: App, deps: Deps) -> None:
             assert author is not None
             # Thank the author in their own language when we know it, else in the brand's.
             lang = mention.lang if mention.lang in ("fr", "en") else ws.brand.language
-            prefill = t("thank_template", lang, name=author.name or author.handle) if thank else ""
+            # The engagement rule's template (variants, author's language) when a rule matched; else a plain thanks.
+            templated = next((e.get("reply") for e in (mention.rules or {}).get("engagement", []) if e.get("reply")),
+                             None)
+            prefill = templated or (t("thank_template", lang, name=author.name or author.handle) if thank else "")
             view = reply_modal(mention, author, prefill=prefill,
                                approvers=[] if body["user"]["id"] in replies.approvers_for(ws, mention.responsibility)
                                else replies.approvers_for(ws, mention.responsibility),
