@@ -277,3 +277,49 @@ class TestSentimentCorrections:
         with Session(bot.runtime.engine) as session:
             correction = session.exec(select(models.SentimentCorrection)).one()
         assert (correction.term, correction.new_label) == ("Killer lamp", "neutral")
+
+
+class TestMoreClicks:
+    def test_reject_a_drafted_reply_and_the_card_offers_reply_again(self, db_url, fake_slack, clock,
+                                                                     make_mention) -> None:
+        from bot.workspace import parse_workspace
+        from tests.conftest import WORKSPACE_YAML
+
+        ws = parse_workspace(WORKSPACE_YAML + "  approvals: {support: [U0ADMIN]}\n", "test.yaml")
+        sent: list = []
+        runtime = Runtime(RuntimeOptions(token="xoxb-test", signing_secret=SECRET, slack_api_url=fake_slack.base_url,
+                                         database_url=db_url, workspace=ws, clock=clock, outbox_idle_s=0.05,
+                                         network_executor=lambda *a: sent.append(a) or "x"))
+        runtime.start(poll=False)
+        try:
+            bot = SlackBot(runtime, fake_slack)
+            bot.ingest(make_mention(text="Where is my order?"))
+            [card] = bot.wait_cards(1)
+            bot.act(card, ids.REPLY, user=SUPPORT)
+            TestReplies().submit(bot, card, "On its way!", user=SUPPORT)
+            wait_until(lambda: "Reject" in json.dumps(bot.current(card)["blocks"]), what="the approval buttons")
+            bot.act(bot.current(card), ids.REJECT_ACTION, user=ADMIN)
+            wait_until(lambda: any("rejected the reply" in m["text"] for m in bot.thread(card)))
+            wait_until(lambda: bot.element(bot.current(card), ids.REPLY) is not None)
+            assert not sent
+        finally:
+            runtime.stop()
+
+    def test_digest_buttons_expand_and_handle_all(self, bot, make_mention) -> None:
+        from bot.flood import FloodPolicy
+
+        bot.runtime.sender._flood = FloodPolicy(threshold=5, similarity=60, min_group=3)  # noqa: SLF001
+        bot.runtime.worker.stop()  # let the backlog build, as during a flood
+        bot.ingest(*[make_mention(text=f"still no delivery for my order, day {i}") for i in range(12)])
+        bot.runtime.sender.deliver_due()
+        digest = next(m for m in bot.top_level() if "🌊" in json.dumps(m["blocks"], ensure_ascii=False))
+        bot.runtime.worker = type(bot.runtime.worker)(bot.runtime.sender, idle_s=0.05)
+        bot.runtime.deps.wake_outbox = bot.runtime.worker.wake
+        bot.runtime.worker.start()
+        bot.act(digest, ids.DIGEST_EXPAND, user=ADMIN)
+        wait_until(lambda: len(bot.thread(digest)) >= 3, what="the items in the digest's thread")
+        bot.act(bot.current(digest), ids.DIGEST_HANDLE_ALL, user=ADMIN)
+        wait_until(lambda: "Mark all handled" not in json.dumps(bot.current(digest)["blocks"]),
+                   what="the digest marked handled")
+        with Session(bot.runtime.engine) as session:
+            assert set(session.exec(select(models.Mention.status)).all()) == {"handled"}
