@@ -20,3 +20,4 @@ REPLY_MODAL = "reply_modal"  # callback id of the reply view
 ACK_INCIDENT = "incident_ack"
 RESOLVE_INCIDENT = "incident_resolve"
 OVERRIDE_MODAL = "sentiment_override"  # callback id of the brand word override view
+AWAY_TOGGLE = "home_away"

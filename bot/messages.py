@@ -199,6 +199,8 @@ _STRINGS: dict[str, dict[Lang, str]] = {
     "digest_progress": {"en": "{done}/{n} handled", "fr": "{done}/{n} traités"},
     "digest_expand": {"en": "Show all {n}", "fr": "Tout afficher ({n})"},
     "digest_handle_all": {"en": "Mark all handled", "fr": "Tout marquer traité"},
+    "home_away": {"en": "I'm away (skip me when routing)", "fr": "Je suis absent (ne m'attribuez rien)"},
+    "home_back": {"en": "I'm back", "fr": "Je suis de retour"},
     "home_title": {"en": "Veille — {brand}", "fr": "Veille — {brand}"},
     "home_mine": {"en": "My open items ({n})", "fr": "Mes éléments ouverts ({n})"},
     "home_overdue": {"en": "Overdue ({n}) — open for more than {hours} h",

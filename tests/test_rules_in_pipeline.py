@@ -130,3 +130,26 @@ def test_thank_is_prefilled_from_the_rules_template(bot, make_mention) -> None:
         stored = session.exec(select(models.Mention)).one()
     templated = stored.rules["engagement"][0]["reply"]
     assert templated and prefill == templated and "@lea" in prefill
+
+
+def test_an_owner_marked_away_from_the_app_home_is_skipped_by_routing(bot, make_mention) -> None:
+    from urllib.parse import urlencode
+
+    from bot.console import slack_requests
+
+    event = {"type": "app_home_opened", "user": "U0SUPPORT1", "channel": "D0HOME", "tab": "home"}
+    bot.post(slack_requests.event_callback(event, event_id="EvAway"), content_type="application/json")
+    wait_until(lambda: bot.fake.home("U0SUPPORT1") is not None, what="the home")
+    home = bot.fake.home("U0SUPPORT1")
+    button = next(e for b in home["blocks"] if b.get("block_id") == "home:away" for e in b["elements"])
+    payload = {"type": "block_actions", "user": {"id": "U0SUPPORT1"}, "team": {"id": "T0VEILLE"},
+               "api_app_id": "A0VEILLE", "container": {"type": "view", "view_id": "V0HOME"}, "view": home,
+               "trigger_id": "1.3", "actions": [{"type": "button", "action_id": button["action_id"],
+                                                  "block_id": "home:away", "value": button["value"]}]}
+    assert bot.post(urlencode({"payload": json.dumps(payload)})).status_code == 200
+    wait_until(lambda: "I'm back" in json.dumps(bot.fake.home("U0SUPPORT1")), what="the home saying I'm away")
+    bot.ingest(*[make_mention(text=f"Still no delivery for order {i}", lang="en") for i in range(3)])
+    bot.wait_cards(3)
+    with Session(bot.runtime.engine) as session:
+        owners = session.exec(select(models.Assignment.owner)).all()
+    assert owners and "U0SUPPORT1" not in owners

@@ -4,9 +4,17 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from slack_sdk.models.blocks import ContextBlock, DividerBlock, HeaderBlock, MarkdownTextObject, SectionBlock
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    ButtonElement,
+    ContextBlock,
+    DividerBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    SectionBlock,
+)
 
-from bot import models
+from bot import ids, models
 from bot.messages import Lang, t
 from bot.render.cards import SENTIMENT_ICONS, Rendered, network_label
 from bot.render.escape import escape, truncate
@@ -32,6 +40,10 @@ def render_home(data: HomeData, *, brand: str, lang: Lang, tz: str, overdue_hour
     blocks: list = [HeaderBlock(text=truncate(t("home_title", lang, brand=brand), 150))]
     oncall = f"<@{data.oncall}>" if data.oncall else t("home_nobody", lang)
     blocks.append(ContextBlock(elements=[MarkdownTextObject(text="📟 " + t("home_oncall", lang, user=oncall))]))
+    # Away members are skipped by routing until they come back (rules.routing, via the store).
+    blocks.append(ActionsBlock(block_id="home:away", elements=[ButtonElement(
+        text=t("home_back" if data.away else "home_away", lang), action_id=ids.AWAY_TOGGLE,
+        value="back" if data.away else "away")]))
     blocks += _section(t("home_mine", lang, n=len(data.mine)), [_item_line(m, tz) for m in data.mine], lang)
     blocks += _section(t("home_overdue", lang, n=len(data.overdue), hours=overdue_hours),
                        [_item_line(m, tz) for m in data.overdue], lang)

@@ -25,6 +25,7 @@ class HomeData:
     next_posts: Sequence[models.CalendarPost]
     consistency: Any = None  # rules.engagement.Consistency over the last 7 days
     user: str | None = None
+    away: bool = False
 
 
 def home_data(session: Session, *, user: str, workspace: Workspace, now: datetime, overdue_after: timedelta,
@@ -45,7 +46,21 @@ def home_data(session: Session, *, user: str, workspace: Workspace, now: datetim
     from bot.services.engagement import team_consistency
 
     shift = oncall.on_call(session, workspace.oncall, now)
+    away = session.get(models.AwayMember, user) is not None
     return HomeData(consistency=team_consistency(session, since=now - timedelta(days=7), now=now), user=user,
+                    away=away,
                     mine=mine, overdue=overdue, queue=dict(sorted(queue.items(), key=lambda kv: -kv[1])),
                     oncall=shift.user if shift else None, sources=sources,
                     next_posts=calendar.upcoming(session, now=now, days=7)[:5])
+
+
+def set_away(session: Session, *, user: str, away: bool, now: datetime) -> bool:
+    """Mark a member away (routing skips them) or back; False when nothing changed."""
+    row = session.get(models.AwayMember, user)
+    if away and row is None:
+        session.add(models.AwayMember(user=user, since=now))
+        return True
+    if not away and row is not None:
+        session.delete(row)
+        return True
+    return False
