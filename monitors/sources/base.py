@@ -237,6 +237,24 @@ class Connector(ABC):
         """Hide `mention` from the public where the network allows it. Idempotent."""
         raise NotSupported(self.name, f"{self.network} does not let the brand hide an item")
 
+    def _own_posts(self, http: SourceHttp, *, now: datetime) -> tuple[list[OwnPost], list[PayloadInvalid]]:
+        """The brand's own recent posts with engagement; connectors that read them override this."""
+        return [], []
+
+    def _finish(self, http: SourceHttp, cursor: dict[str, Any], new_cursor: dict[str, Any],
+                mentions: list[Mention], rejected: list[PayloadInvalid], *, now: datetime) -> PollResult:
+        """End a poll: refresh own posts when due (every `engagement_every_s`), drop repeats, build the result.
+
+        Repeats keep their first form (e.g. a Post that is both a mention and a keyword match stays a mention).
+        """
+        own: list[OwnPost] = []
+        every = getattr(self.options, "engagement_every_s", None)
+        if self.engagement_days and every is not None and refresh_due(cursor.get("own_checked_at"), now, every):
+            own, bad = self._own_posts(http, now=now)
+            rejected = rejected + bad
+            new_cursor["own_checked_at"] = now.isoformat()
+        return PollResult(mentions=unique_mentions(mentions), cursor=new_cursor, rejected=rejected, own_posts=own)
+
     def config_fingerprint(self) -> str:
         """A short hash of everything configured (secrets included, never shown): pauses end when it changes."""
         return config_fingerprint(self.name, self.network, self.base_url, self.options)

@@ -52,8 +52,6 @@ from monitors.sources.base import (
     opt_int,
     opt_str,
     parse_iso_time,
-    refresh_due,
-    unique_mentions,
 )
 from monitors.sources.http import HttpResult, SourceHttp
 
@@ -239,13 +237,7 @@ class BlueskyConnector(Connector):
                 mentions += [m for m in found if m.author_handle != self._own_handle()]
                 rejected += bad
             new_cursor["search"] = searched
-        own: list[OwnPost] = []
-        if self.engagement_days and refresh_due(cursor.get("own_checked_at"), now, self.options.engagement_every_s):
-            own, bad = self._own_posts(http, now=now)
-            rejected += bad
-            new_cursor["own_checked_at"] = now.isoformat()
-        unique = unique_mentions(mentions)
-        return PollResult(mentions=unique, cursor=new_cursor, rejected=rejected, own_posts=own)
+        return self._finish(http, cursor, new_cursor, mentions, rejected, now=now)
 
     def reply(self, mention: MentionRef, text: str, *, http: SourceHttp, idempotency_key: str) -> str:
         """Post the brand's reply; a retry with the same key returns the reply already posted."""

@@ -50,8 +50,6 @@ from monitors.sources.base import (
     id_order,
     mention_raw,
     opt_int,
-    refresh_due,
-    unique_mentions,
 )
 from monitors.sources.http import SourceHttp
 
@@ -323,13 +321,7 @@ class MastodonConnector(Connector):
             rejected += bad
         if self.options.hashtags:
             new_cursor["tags"] = tags
-        own: list[OwnPost] = []
-        if self.engagement_days and refresh_due(cursor.get("own_checked_at"), now, self.options.engagement_every_s):
-            own, bad = self._own_posts(http, now=now)
-            rejected += bad
-            new_cursor["own_checked_at"] = now.isoformat()
-        unique = unique_mentions(mentions)
-        return PollResult(mentions=unique, cursor=new_cursor, rejected=rejected, own_posts=own)
+        return self._finish(http, cursor, new_cursor, mentions, rejected, now=now)
 
     def reply(self, mention: MentionRef, text: str, *, http: SourceHttp, idempotency_key: str) -> str:
         """Reply as the brand, addressed to the author, no more visible than the status answered."""

@@ -48,8 +48,6 @@ from monitors.sources.base import (
     mention_raw,
     opt_int,
     opt_str,
-    refresh_due,
-    unique_mentions,
 )
 from monitors.sources.http import SourceHttp
 
@@ -183,13 +181,7 @@ class RedditConnector(Connector):
             found, bad, new_cursor[key] = self._walk(http, path, params, kind, _state(cursor.get(key)), now=now)
             mentions += [m for m in found if m.author_handle.lower() != self.options.username.lower()]
             rejected += bad
-        own: list[OwnPost] = []
-        if self.engagement_days and refresh_due(cursor.get("own_checked_at"), now, self.options.engagement_every_s):
-            own, bad = self._own_posts(http, now=now)
-            rejected += bad
-            new_cursor["own_checked_at"] = now.isoformat()
-        unique = unique_mentions(mentions)
-        return PollResult(mentions=unique, cursor=new_cursor, rejected=rejected, own_posts=own)
+        return self._finish(http, cursor, new_cursor, mentions, rejected, now=now)
 
     def reply(self, mention: MentionRef, text: str, *, http: SourceHttp, idempotency_key: str) -> str:
         """Comment as the brand under the item; a retry returns the brand's identical earlier reply."""

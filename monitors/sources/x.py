@@ -50,8 +50,6 @@ from monitors.sources.base import (
     iso_z,
     mention_raw,
     opt_int,
-    refresh_due,
-    unique_mentions,
 )
 from monitors.sources.http import SourceHttp
 
@@ -283,14 +281,7 @@ class XConnector(Connector):
                                                               window=window)
             mentions += [m if m.kind == "reply" else dataclasses.replace(m, kind="keyword") for m in found]
             rejected += bad
-        own_posts: list[OwnPost] = []
-        if self.engagement_days and refresh_due(cursor.get("own_checked_at"), now, self.options.engagement_every_s):
-            own_posts, bad = self._own_posts(http, now=now)
-            rejected += bad
-            new_cursor["own_checked_at"] = now.isoformat()
-        # One Post can be both a mention and a keyword match: keep its first (mention) form.
-        unique = unique_mentions(mentions)
-        return PollResult(mentions=unique, cursor=new_cursor, rejected=rejected, own_posts=own_posts)
+        return self._finish(http, cursor, new_cursor, mentions, rejected, now=now)
 
     def reply(self, mention: MentionRef, text: str, *, http: SourceHttp, idempotency_key: str) -> str:
         """Reply as the brand; if the brand already replied this text to that Post, return that reply instead.
