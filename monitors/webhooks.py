@@ -25,12 +25,14 @@ malformed item is set aside (`rejected`, reason in `errors`) and the others are 
 is valid, the answer is 422 and nothing is stored.
 
 `GET|POST /hooks/meta/{source}`: Meta's webhooks for an Instagram source (the `mentions` field is the
-only way Instagram delivers @mentions). GET answers Meta's verification request: `hub.challenge` is
+only way Instagram delivers @mentions) or a Facebook Page source (the Page field `mention`: the Page
+tagged in comments and posts outside it). GET answers Meta's verification request: `hub.challenge` is
 echoed only when `hub.mode=subscribe` and `hub.verify_token` equals the source's `verify_token`.
 POST checks `X-Hub-Signature-256` (HMAC-SHA256 of the raw body with the app secret), then the
 connector fetches each mention's details from the Graph API. A delivery that fails for a reason
 that passes (throttling, Graph down) is answered 503, so Meta delivers it again.
-Followed: https://developers.facebook.com/docs/graph-api/webhooks/getting-started.
+Followed: https://developers.facebook.com/docs/graph-api/webhooks/getting-started and
+https://developers.facebook.com/docs/graph-api/webhooks/reference/page/#mention.
 
 The routes do no database work: they call the injected `ingest(source_name, PollResult)`, which the
 runtime wires to `bot.pipeline` (`make_ingest`).
@@ -210,7 +212,8 @@ class GenericHook:
 
 @dataclass(frozen=True, slots=True)
 class MetaHook:
-    """An Instagram source's webhook: its secrets, and the connector call that turns a delivery into mentions."""
+    """A Meta (Instagram or Facebook Page) source's webhook: its secrets, and the connector call that turns a
+    delivery into mentions."""
 
     name: str
     app_secret: SecretStr
@@ -352,8 +355,8 @@ def make_ingest(deps: Any) -> Callable[[str, PollResult], dict[str, int]]:
 def hooks_from_config(sources: Sequence[Any], *, brand: Any = None, environ: Mapping[str, str] | None = None,
                       http_factory: Callable[[Any], Any] | None = None,
                       config_file: str = "veille.yaml") -> tuple[dict[str, GenericHook], dict[str, MetaHook]]:
-    """Build the hooks from the workspace's sources: every enabled `webhook` source, and every Instagram
-    source with both `app_secret` and `verify_token` (given `http_factory(connector) -> SourceHttp`).
+    """Build the hooks from the workspace's sources: every enabled `webhook` source, and every Instagram or
+    Facebook source with both `app_secret` and `verify_token` (given `http_factory(connector) -> SourceHttp`).
 
     Raises:
         ConfigError: a webhook source's options are invalid (an unset ${VAR}, a short secret, ...).
@@ -362,6 +365,7 @@ def hooks_from_config(sources: Sequence[Any], *, brand: Any = None, environ: Map
 
     from bot.errors import ConfigError, ConfigProblem
     from monitors.sources import build_source, resolve_env_refs
+    from monitors.sources.facebook import FacebookConnector
     from monitors.sources.instagram import InstagramConnector
 
     env = os.environ if environ is None else environ
@@ -385,12 +389,13 @@ def hooks_from_config(sources: Sequence[Any], *, brand: Any = None, environ: Map
                 problems.extend(ConfigProblem(config_file, None, where, _describe(e, "")) for e in exc.errors())
                 continue
             generic[cfg.name] = GenericHook(cfg.name, parsed.secret, parsed.network)
-        elif cfg.type == "instagram" and http_factory is not None:
+        elif cfg.type in ("instagram", "facebook") and http_factory is not None:
             connector = build_source(cfg, config_file=config_file, brand=brand, environ=env)
-            assert isinstance(connector, InstagramConnector)
+            assert isinstance(connector, InstagramConnector | FacebookConnector)
             opts = connector.options
             if opts.app_secret and opts.verify_token:
-                def handle(payload: Any, now: datetime, connector: InstagramConnector = connector) -> PollResult:
+                def handle(payload: Any, now: datetime,
+                           connector: InstagramConnector | FacebookConnector = connector) -> PollResult:
                     return connector.handle_webhook(payload, http=http_factory(connector), now=now)
 
                 meta[cfg.name] = MetaHook(cfg.name, opts.app_secret, opts.verify_token, handle)

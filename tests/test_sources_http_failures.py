@@ -142,3 +142,42 @@ def test_a_body_that_is_not_the_documented_format_is_a_typed_error(case: Case, a
 def test_an_empty_page_is_a_successful_poll_with_nothing_new(case: Case, api: FakeApi) -> None:
     result = poll(case, api, case.empty())
     assert result.mentions == [] and result.rejected == []
+
+
+class TestResponseHooks:
+    """`SourceHttp.inspecting` lets a connector read an error body before the status is mapped."""
+
+    def test_a_hook_sees_the_error_body_first_and_its_error_wins(self) -> None:
+        from monitors.sources.base import RequestRejected
+
+        api = FakeApi(now=NOW).on("GET", "/item", ok({"message": "private post"}, status=403))
+        seen: list[int] = []
+
+        def private_is_not_auth(response: httpx.Response) -> None:
+            seen.append(response.status_code)
+            if response.status_code == 403 and response.json()["message"] == "private post":
+                raise RequestRejected("src", "403: private post", status=403)
+
+        http = api.http()
+        with pytest.raises(RequestRejected):
+            http.inspecting(private_is_not_auth).get_json("https://api.test/item")
+        with pytest.raises(AuthFailed):  # the original client is unchanged
+            http.get_json("https://api.test/item")
+        assert seen == [403]
+
+    def test_hooks_stack_and_see_every_attempt(self) -> None:
+        api = FakeApi(now=NOW).on("GET", "/item", raw(b"", status=503), ok({"ok": True}))
+        order: list[str] = []
+        http = api.http().inspecting(lambda r: order.append(f"a{r.status_code}")).inspecting(
+            lambda r: order.append(f"b{r.status_code}"))
+        assert http.get_json("https://api.test/item").data == {"ok": True}
+        assert order == ["a503", "b503", "a200", "b200"]
+
+    def test_without_retries_sends_once(self) -> None:
+        api = FakeApi(now=NOW).on("POST", "/item", httpx.ReadTimeout("slow"))
+        with pytest.raises(SourceUnavailable):
+            api.http().without_retries().post_json("https://api.test/item", json={})
+        assert len(api.requests) == 1 and api.sleeps == []
+        with pytest.raises(SourceUnavailable):
+            api.http().post_json("https://api.test/item", json={})
+        assert len(api.requests) == 5  # the default client still retries

@@ -57,6 +57,8 @@ def li_api(comments: Any = None) -> FakeApi:
     api.on("GET", f"/rest/socialActions/{S1}/comments", comments or load("linkedin", "comments"))
     api.on("GET", f"/rest/socialActions/{U2}/comments", {"paging": {"start": 0, "count": 100}, "elements": []})
     api.on("GET", f"/rest/socialActions/{C1}/comments", load("linkedin", "comment_replies"))
+    # @mentions have their own tests (test_sources_linkedin_mentions.py): none here.
+    api.on("GET", "/rest/organizationalEntityNotifications", {"paging": {"start": 0, "count": 50}, "elements": []})
     return api
 
 

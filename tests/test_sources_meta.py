@@ -332,6 +332,82 @@ class TestFacebookActions:
             facebook().hide(tag, http=FakeApi().http(), idempotency_key="h")
 
 
+MENTION_COMMENT = "998877665544332_1122334455667788"
+MENTION_POST = "334455667788990_887766554433221"
+
+
+def mention_api() -> FakeApi:
+    api = FakeApi()
+    api.on("GET", f"/v23.0/{MENTION_COMMENT}", load("facebook", "mention_comment"))
+    api.on("GET", f"/v23.0/{MENTION_POST}", load("facebook", "mention_post"))
+    return api
+
+
+class TestFacebookMentionWebhook:
+    def test_comment_and_post_mentions_are_fetched_through_the_graph_api(self) -> None:
+        api = mention_api()
+        result = facebook().handle_webhook(load("facebook", "webhook_mention"), http=api.http(), now=NOW)
+
+        assert result.rejected == []
+        comment, post = result.mentions
+        assert (comment.kind, comment.external_id, comment.conversation_id) == (
+            "mention", MENTION_COMMENT, "223344556677889_998877665544332")
+        assert comment.author_handle == "Camille Martin" and comment.text.endswith("to Québec?")
+        assert comment.created_at == datetime(2026, 11, 20, 6, 59, 50, tzinfo=UTC)
+        assert comment.permalink == ("https://www.facebook.com/223344556677889/posts/998877665544332"
+                                     "?comment_id=1122334455667788")
+        assert (post.kind, post.external_id, post.conversation_id) == ("mention", MENTION_POST, MENTION_POST)
+        assert post.author_handle == "Déco Chez Soi"
+        assert [(r.url.path, r.url.params["fields"]) for r in api.requests] == [
+            (f"/v23.0/{MENTION_COMMENT}", fb_mod.COMMENT_FIELDS), (f"/v23.0/{MENTION_POST}", fb_mod.TAGGED_FIELDS)]
+        assert all(r.headers["authorization"] == f"Bearer {TOKEN}" and TOKEN not in str(r.url) for r in api.requests)
+
+    def test_a_remove_verb_fetches_and_ingests_nothing(self) -> None:
+        api = mention_api()
+        result = facebook().handle_webhook(load("facebook", "webhook_mention_remove"), http=api.http(), now=NOW)
+        assert result.mentions == [] and result.rejected == [] and api.requests == []
+
+    def test_bad_changes_are_set_aside_and_the_good_ones_kept(self) -> None:
+        payload = load("facebook", "webhook_mention")
+        changes = payload["entry"][0]["changes"]
+        changes += [{"field": "mention", "value": {"item": "comment", "verb": "add", "comment_id": "../../me"}},
+                    {"field": "mention", "value": {"item": "comment", "verb": "add", "post_id": "1_2"}},
+                    {"field": "mention", "value": {"item": "post", "verb": "like", "post_id": "1_2"}},
+                    {"field": "mention", "value": {"item": "post", "verb": "add", "post_id": "1_3",
+                                                   "sender_id": PAGE}},  # the Page naming itself
+                    {"field": "feed", "value": {"item": "status", "verb": "add"}},  # not a mention: ignored
+                    {"field": "mention", "value": "junk"}]
+        api = mention_api()
+        api.on("GET", f"/v23.0/{MENTION_POST}", json_response(400, {"error": {
+            "code": 100, "message": "Unsupported get request. Object does not exist"}}))
+        result = facebook().handle_webhook(payload, http=api.http(), now=NOW)
+
+        assert [m.external_id for m in result.mentions] == [MENTION_COMMENT]
+        assert sorted(r.reason for r in result.rejected) == [
+            "mention comment_id is not a Graph id", "mention could not be fetched: GET "
+            f"/v23.0/{MENTION_POST} answered 400", "mention of a comment has no comment_id",
+            "mention verb is not add, edit or remove", "webhook change has no value object"]
+        refused = [r for r in result.rejected if "could not be fetched" in r.reason][0]
+        assert refused.item["post_id"] == MENTION_POST  # kept aside with the delivery's value
+
+    def test_throttling_and_outages_are_raised_so_meta_delivers_again(self) -> None:
+        api = mention_api()
+        api.on("GET", f"/v23.0/{MENTION_COMMENT}", json_response(400, load("facebook", "error_throttled")))
+        with pytest.raises(RateLimited):
+            facebook().handle_webhook(load("facebook", "webhook_mention"), http=api.http(), now=NOW)
+        api.on("GET", f"/v23.0/{MENTION_COMMENT}", httpx.Response(503))
+        with pytest.raises(SourceUnavailable):
+            facebook().handle_webhook(load("facebook", "webhook_mention"), http=api.http(), now=NOW)
+
+    def test_a_delivery_for_another_page_or_not_a_page_is_refused(self) -> None:
+        payload = load("facebook", "webhook_mention")
+        payload["entry"][0]["id"] = "999"
+        result = facebook().handle_webhook(payload, http=mention_api().http(), now=NOW)
+        assert result.mentions == [] and all("not this source's page_id" in r.reason for r in result.rejected)
+        with pytest.raises(PayloadInvalid):
+            facebook().handle_webhook(load("instagram", "webhook_mentions"), http=FakeApi().http(), now=NOW)
+
+
 # ---------------------------------------------------------------------------------------------
 # Instagram
 
@@ -524,11 +600,14 @@ KEYS = st.sampled_from([
     "publishedAt", "textOriginal", "textDisplay", "authorChannelId", "videoId", "totalReplyCount",
     "nextPageToken", "contentDetails", "videoPublishedAt", "statistics", "viewCount", "title", "description",
     "channelId", "author", "handle", "followers", "created_at", "kind", "network", "url", "lang",
+    "verb", "item", "post_id", "comment_id", "sender_id", "action", "generatedActivity", "sourcePost",
+    "lastModifiedAt", "results", "errors", "status",
 ])
 SCALARS = (st.none() | st.booleans() | st.integers(min_value=-2**70, max_value=2**70)
            | st.floats(allow_nan=True, allow_infinity=True) | st.text(max_size=30)
            | st.sampled_from(["2026-11-20T09:15:02+0000", "2026-11-20T09:15:02Z", "instagram", "PUBLISHED",
-                              "urn:li:comment:(a,1)", "urn:li:share:1", "mentions", "comments", "12", "REELS"]))
+                              "urn:li:comment:(a,1)", "urn:li:share:1", "mentions", "comments", "12", "REELS",
+                              "mention", "add", "remove", "SHARE_MENTION", "1_2"]))
 JSON = st.recursive(SCALARS, lambda children: st.lists(children, max_size=4)
                     | st.dictionaries(KEYS | st.text(max_size=8), children, max_size=6), max_leaves=40)
 
@@ -537,7 +616,10 @@ PARSERS = [
     ig_mod.parse_comments, ig_mod.parse_media, ig_mod.parse_webhook, ig_mod.parse_mentioned_media,
     lambda p: ig_mod.parse_mentioned_comment(p, media_id="1"),
     lambda p: [ig_mod.parse_webhook_comment(c, received_at=NOW) for c in ig_mod.parse_webhook(p)[0]],
+    fb_mod.parse_page_webhook, fb_mod.parse_mention_change, fb_mod.parse_mention_item,
+    lambda p: [fb_mod.parse_mention_change(c.value) for c in fb_mod.parse_page_webhook(p)[0]],
     li_mod.parse_comments, li_mod.parse_posts, li_mod.parse_statistics,
+    li_mod.parse_notifications, li_mod.parse_posts_batch, li_mod.parse_post_mention, li_mod.parse_comment_mention,
     yt_mod.parse_threads, lambda p: yt_mod.parse_replies(p, parent_id="x", video_id=None),
     yt_mod.parse_playlist, yt_mod.parse_videos, yt_mod.parse_search,
     lambda p: parse_items(p, network="web"),

@@ -92,6 +92,10 @@ def only_payload_invalid(parse: Callable[..., Any], value: Any) -> None:
 def test_every_connector_of_this_issue_has_its_parsers_discovered() -> None:
     networks = {key.split(".")[0] for key in PARSERS}
     assert {"x", "mastodon", "bluesky", "reddit", "rss"} <= networks
+    # The @mention parsers (LinkedIn notifications and the posts they name, Facebook's Page webhook).
+    assert {"linkedin.parse_notifications", "linkedin.parse_posts_batch", "linkedin.parse_post_mention",
+            "linkedin.parse_comment_mention", "facebook.parse_page_webhook", "facebook.parse_mention_change",
+            "facebook.parse_mention_item", "instagram.parse_webhook"} <= set(JSON_PARSERS)
 
 
 @pytest.mark.parametrize("parser", JSON_PARSERS)

@@ -18,7 +18,7 @@ from sqlmodel import Session, select
 from bot.http import HttpServer, build_asgi
 from monitors.sources.base import PollResult, RateLimited
 from monitors.webhooks import GenericHook, MetaHook, hooks_from_config, make_ingest, sign, webhook_routes
-from tests.fake_apis import load
+from tests.fake_apis import FakeApi, json_response, load
 
 SECRET = "whsec-0123456789abcdef"
 APP_SECRET = "meta-app-secret-xyz"
@@ -69,13 +69,33 @@ class Handler:
         return PollResult([parse_webhook_comment(c, received_at=now) for c in changes], {}, rejected)
 
 
+FB_PAGE = "108352974650231"
+MENTION_COMMENT = "998877665544332_1122334455667788"
+MENTION_POST = "334455667788990_887766554433221"
+# The Graph API behind the real Facebook connector of the "fb-page" source; each test scripts it.
+GRAPH = FakeApi()
+
+
+def facebook_hooks() -> dict[str, MetaHook]:
+    """The "fb-page" hook as the runtime builds it: from a facebook source's config, with the real connector."""
+    from bot.workspace import SourceConfig
+
+    source = SourceConfig(name="fb-page", type="facebook", options={
+        "page_id": FB_PAGE, "access_token": "${FB_TOKEN}", "app_secret": "${FB_APP_SECRET}",
+        "verify_token": "fb-verify-token"})
+    _generic, meta = hooks_from_config([source], environ={"FB_TOKEN": "page-token", "FB_APP_SECRET": APP_SECRET},
+                                       http_factory=lambda connector: GRAPH.http(source=connector.name))
+    return meta
+
+
 @pytest.fixture(scope="module")
 def server() -> Any:
     """One real uvicorn on port 0 for the module (starting one per test would cost seconds)."""
     recorder, handler = Recorder(), Handler()
     routes = webhook_routes(
         generic={"zapier": GenericHook("zapier", SecretStr(SECRET), "web")},
-        meta={"ig-main": MetaHook("ig-main", SecretStr(APP_SECRET), SecretStr("verify-me-please"), handler)},
+        meta={"ig-main": MetaHook("ig-main", SecretStr(APP_SECRET), SecretStr("verify-me-please"), handler),
+              **facebook_hooks()},
         ingest=recorder, clock=lambda: NOW)
     http = HttpServer(build_asgi(None, create_engine("sqlite://"), extra_routes=routes), port=0)
     http.start()
@@ -89,6 +109,10 @@ def client(server: Any) -> Any:
     recorder.calls.clear()
     recorder.seen.clear()
     handler.payloads.clear()
+    GRAPH.routes.clear()
+    GRAPH.requests.clear()
+    GRAPH.on("GET", f"/v23.0/{MENTION_COMMENT}", load("facebook", "mention_comment"))
+    GRAPH.on("GET", f"/v23.0/{MENTION_POST}", load("facebook", "mention_post"))
     with httpx.Client(base_url=http.url, timeout=10) as c:
         yield c
 
@@ -241,6 +265,73 @@ class TestMetaWebhook:
         assert client.post("/hooks/meta/ig-main", content=body, headers=meta_signed(body)).status_code == 400
 
 
+class TestFacebookPageMentions:
+    """The Page webhook's `mention` field, through the real ASGI app and the real Facebook connector."""
+
+    def test_handshake_with_the_page_sources_verify_token(self, client: httpx.Client) -> None:
+        params = {"hub.mode": "subscribe", "hub.verify_token": "fb-verify-token", "hub.challenge": "42"}
+        assert client.get("/hooks/meta/fb-page", params=params).text == "42"
+        assert client.get("/hooks/meta/fb-page", params={**params, "hub.verify_token": "verify-me-please"}
+                          ).status_code == 403
+
+    def test_a_signed_delivery_is_fetched_from_the_graph_api_and_ingested_once(
+            self, client: httpx.Client, recorder: Recorder) -> None:
+        body = json.dumps(load("facebook", "webhook_mention")).encode()
+        first = client.post("/hooks/meta/fb-page", content=body, headers=meta_signed(body))
+        again = client.post("/hooks/meta/fb-page", content=body, headers=meta_signed(body))
+
+        assert first.status_code == 200 and first.json() == {"stored": 2, "duplicates": 0, "rejected": 0}
+        assert again.json() == {"stored": 0, "duplicates": 2, "rejected": 0}  # Meta's redelivery changes nothing
+        source, result = recorder.calls[0]
+        assert source == "fb-page"
+        assert [(m.network, m.kind, m.external_id) for m in result.mentions] == [
+            ("facebook", "mention", MENTION_COMMENT), ("facebook", "mention", MENTION_POST)]
+        assert result.mentions[0].text == "@Maison Lumen do you ship the Aurore lamp to Québec?"
+        assert [r.url.path for r in GRAPH.requests] == [f"/v23.0/{MENTION_COMMENT}", f"/v23.0/{MENTION_POST}"] * 2
+        assert all(r.headers["authorization"] == "Bearer page-token" for r in GRAPH.requests)
+
+    def test_a_bad_signature_is_refused_before_any_fetch(self, client: httpx.Client, recorder: Recorder) -> None:
+        body = json.dumps(load("facebook", "webhook_mention")).encode()
+        for headers in ({}, meta_signed(body, "other-secret"), meta_signed(body[:-1])):
+            assert client.post("/hooks/meta/fb-page", content=body, headers=headers).status_code == 401
+        assert GRAPH.requests == [] and recorder.calls == []
+
+    def test_a_removed_mention_fetches_and_stores_nothing(self, client: httpx.Client, recorder: Recorder) -> None:
+        body = json.dumps(load("facebook", "webhook_mention_remove")).encode()
+        response = client.post("/hooks/meta/fb-page", content=body, headers=meta_signed(body))
+        assert response.status_code == 200 and response.json() == {"stored": 0, "duplicates": 0, "rejected": 0}
+        assert GRAPH.requests == []
+
+    def test_a_failed_fetch_is_answered_503_and_the_redelivery_stores_it(
+            self, client: httpx.Client, recorder: Recorder) -> None:
+        body = json.dumps(load("facebook", "webhook_mention")).encode()
+        GRAPH.on("GET", f"/v23.0/{MENTION_POST}", httpx.Response(500))
+        deferred = client.post("/hooks/meta/fb-page", content=body, headers=meta_signed(body))
+        assert deferred.status_code == 503 and deferred.headers["retry-after"] == "60"
+        assert recorder.calls == []  # nothing half-ingested: the whole delivery comes again
+
+        GRAPH.on("GET", f"/v23.0/{MENTION_POST}", load("facebook", "mention_post"))
+        redelivered = client.post("/hooks/meta/fb-page", content=body, headers=meta_signed(body))
+        assert redelivered.json() == {"stored": 2, "duplicates": 0, "rejected": 0}
+
+    def test_a_mention_graph_refuses_is_kept_aside_and_the_others_stored(
+            self, client: httpx.Client, recorder: Recorder) -> None:
+        GRAPH.on("GET", f"/v23.0/{MENTION_POST}", json_response(400, {"error": {
+            "code": 100, "message": "Unsupported get request. Object does not exist"}}))
+        body = json.dumps(load("facebook", "webhook_mention")).encode()
+        response = client.post("/hooks/meta/fb-page", content=body, headers=meta_signed(body))
+
+        assert response.json() == {"stored": 1, "duplicates": 0, "rejected": 1}
+        (problem,) = recorder.calls[0][1].rejected
+        assert problem.reason == f"mention could not be fetched: GET /v23.0/{MENTION_POST} answered 400"
+        assert problem.item["post_id"] == MENTION_POST
+
+    def test_an_instagram_delivery_to_the_page_hook_is_400(self, client: httpx.Client) -> None:
+        body = json.dumps(load("instagram", "webhook_comments")).encode()
+        response = client.post("/hooks/meta/fb-page", content=body, headers=meta_signed(body))
+        assert response.status_code == 400 and '"object": "page"' in response.json()["error"]
+
+
 class TestConfig:
     def test_hooks_are_built_from_webhook_and_instagram_sources(self) -> None:
         from bot.workspace import SourceConfig
@@ -251,13 +342,17 @@ class TestConfig:
                 "ig_user_id": "17841400000000001", "access_token": "${IG_TOKEN}", "app_secret": "${IG_APP_SECRET}",
                 "verify_token": "v-token"}),
             SourceConfig(name="off", type="webhook", enabled=False, options={}),
+            SourceConfig(name="fb", type="facebook", options={
+                "page_id": "1", "access_token": "${IG_TOKEN}", "app_secret": "${IG_APP_SECRET}", "verify_token": "f"}),
+            SourceConfig(name="fb-no-hook", type="facebook", options={"page_id": "2", "access_token": "t"}),
         ]
         env = {"ZAP_SECRET": SECRET, "IG_TOKEN": "tok", "IG_APP_SECRET": APP_SECRET}
         generic, meta = hooks_from_config(sources, environ=env, http_factory=lambda connector: None)
 
         assert list(generic) == ["zap"] and generic["zap"].network == "forum"
         assert generic["zap"].secret.get_secret_value() == SECRET and SECRET not in repr(generic["zap"])
-        assert list(meta) == ["ig"] and meta["ig"].verify_token.get_secret_value() == "v-token"
+        assert list(meta) == ["ig", "fb"] and meta["ig"].verify_token.get_secret_value() == "v-token"
+        assert meta["fb"].app_secret.get_secret_value() == APP_SECRET
 
     def test_bad_webhook_options_are_config_errors_naming_the_field(self) -> None:
         from bot.errors import ConfigError
@@ -299,3 +394,30 @@ class TestEndToEnd:
             rows = session.exec(select(models.Mention).where(models.Mention.source == "zapier")).all()
             assert sorted(r.external_id for r in rows) == ["forum-2", "forum-881"]
             assert {r.network for r in rows} == {"forum"}
+
+    def test_a_page_mention_is_fetched_and_stored_once_through_the_real_server(  # type: ignore[no-untyped-def]
+            self, engine, workspace, clock) -> None:
+        from bot import models
+        from bot.deps import Deps
+        from bot.sentiment import SentimentScorer
+
+        GRAPH.routes.clear()
+        GRAPH.on("GET", f"/v23.0/{MENTION_COMMENT}", load("facebook", "mention_comment"))
+        GRAPH.on("GET", f"/v23.0/{MENTION_POST}", load("facebook", "mention_post"))
+        deps = Deps(workspace=workspace, engine=engine, clock=clock, scorer=SentimentScorer())
+        server = HttpServer(build_asgi(None, engine, extra_routes=webhook_routes(
+            generic={}, meta=facebook_hooks(), ingest=make_ingest(deps))), port=0)
+        server.start()
+        try:
+            body = json.dumps(load("facebook", "webhook_mention")).encode()
+            first = httpx.post(f"{server.url}/hooks/meta/fb-page", content=body, headers=meta_signed(body), timeout=10)
+            again = httpx.post(f"{server.url}/hooks/meta/fb-page", content=body, headers=meta_signed(body), timeout=10)
+        finally:
+            server.stop()
+
+        assert first.json() == {"stored": 2, "duplicates": 0, "rejected": 0}
+        assert again.json() == {"stored": 0, "duplicates": 2, "rejected": 0}
+        with Session(engine) as session:
+            rows = session.exec(select(models.Mention).where(models.Mention.source == "fb-page")).all()
+            assert sorted((r.network, r.kind, r.external_id) for r in rows) == [
+                ("facebook", "mention", MENTION_POST), ("facebook", "mention", MENTION_COMMENT)]

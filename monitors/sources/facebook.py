@@ -9,6 +9,12 @@ What a poll reads (all through `monitors.sources.meta.Graph`):
    `GET /{post-id}/comments?filter=stream&order=chronological&since=...`, oldest first, so a poll
    that spends its page budget resumes exactly at the last comment it read;
 3. the posts the Page is tagged in (`GET /{page-id}/tagged`), newest first, as "mention"s.
+@mentions of the Page in comments and posts elsewhere are not pollable: Meta delivers them through the
+Page webhook field `mention` (`{post_id, comment_id, item: post|comment, verb: add|edit|remove,
+sender_id, sender_name, ...}`), which `monitors.webhooks` receives and hands to
+`FacebookConnector.handle_webhook`; the mentioning comment or post is then read with
+`GET /{comment-id}?fields=...` or `GET /{post-id}?fields=...`. The `feed` field is not read: it
+announces activity on the Page's own feed, which the poll already reads.
 
 Followed:
 - https://developers.facebook.com/docs/graph-api/reference/page/feed (`/posts`, `/published_posts`,
@@ -24,14 +30,18 @@ Followed:
   a comment on the Page's own posts);
 - https://developers.facebook.com/docs/graph-api/reference/insights (post metrics);
 - https://developers.facebook.com/docs/graph-api/results/ (cursor paging: `paging.cursors.after`,
-  `paging.next`).
+  `paging.next`);
+- https://developers.facebook.com/docs/graph-api/webhooks/reference/page/#mention and
+  https://developers.facebook.com/docs/pages-api/webhooks-for-pages (the `page` object's `mention`
+  field, its `value`; `pages_manage_metadata` and the app installed on the Page through `subscribed_apps`).
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+import re
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Any, ClassVar
 
 from pydantic import Field
@@ -47,17 +57,29 @@ from monitors.sources.base import (
     PollResult,
     SourceError,
     mention_raw,
+    opt_str,
 )
 from monitors.sources.http import SourceHttp
-from monitors.sources.kit import Watermark, is_fatal, unix_seconds, walk_descending
+from monitors.sources.kit import (
+    PollWindow,
+    Watermark,
+    refresh_comments,
+    unix_seconds,
+    walk_descending,
+)
 from monitors.sources.meta import (
     DEFAULT_GRAPH_URL,
     Graph,
     GraphOptions,
+    WebhookChange,
     data_list,
+    graph_object,
+    handle_changes,
     insight_value,
     next_after,
+    read_comment_pages,
     summary_count,
+    webhook_changes,
 )
 
 logger = logging.getLogger(__name__)
@@ -67,6 +89,8 @@ COMMENT_FIELDS = "id,message,created_time,from{id,name},permalink_url,parent{id}
 TAGGED_FIELDS = "id,message,created_time,from{id,name},permalink_url"
 POST_FIELDS = ("id,message,created_time,permalink_url,status_type,shares,reactions.summary(total_count).limit(0),"
                "comments.filter(stream).summary(total_count).limit(0)")
+WEBHOOK_FIELDS = frozenset({"mention"})
+GRAPH_ID = re.compile(r"^[0-9]{1,32}(_[0-9]{1,32})?$")  # a Page-scoped id: "123" or "pageid_postid"
 MEDIA_TYPES = {"added_photos": "image", "added_video": "video", "shared_story": "link",
                "mobile_status_update": "status", "created_note": "status"}
 
@@ -145,21 +169,13 @@ def parse_posts(payload: dict[str, Any], *, impressions_metric: str | None = Non
     result = PostsPage(posts=[], after=next_after(payload))
     for item in data_list(NETWORK, payload):
         try:
-            if not isinstance(item, dict):
-                raise PayloadInvalid(NETWORK, f"post is {type(item).__name__}, not an object", item=item)
-            post_id = item.get("id")
-            if not isinstance(post_id, str) or not post_id:
-                raise PayloadInvalid(NETWORK, "post has no string id", item=item)
-            message = item.get("message", "")
-            if not isinstance(message, str):
-                raise PayloadInvalid(NETWORK, f"post {post_id} message is not a string", item=item)
-            created = _parse_time(item.get("created_time"), item, what=f"post {post_id} created_time")
+            post_id, message, created = graph_object(NETWORK, item, what="post", text="message", time="created_time")
             shares = item.get("shares")
             share_count = shares.get("count") if isinstance(shares, dict) else None
             comments = summary_count(item.get("comments"))
             result.posts.append(OwnPost(
                 network=NETWORK, external_id=post_id, created_at=created, text=message,
-                permalink=_opt_str(item.get("permalink_url")),
+                permalink=opt_str(item.get("permalink_url")),
                 media_type=MEDIA_TYPES.get(str(item.get("status_type")), None),
                 likes=summary_count(item.get("reactions")), comments=comments,
                 shares=share_count if isinstance(share_count, int) and not isinstance(share_count, bool) else None,
@@ -172,21 +188,13 @@ def parse_posts(payload: dict[str, Any], *, impressions_metric: str | None = Non
 
 
 def _parse_comment(item: Any, post_id: str | None, *, what: str = "comment") -> Mention:
-    if not isinstance(item, dict):
-        raise PayloadInvalid(NETWORK, f"{what} is {type(item).__name__}, not an object", item=item)
-    comment_id = item.get("id")
-    if not isinstance(comment_id, str) or not comment_id:
-        raise PayloadInvalid(NETWORK, f"{what} has no string id", item=item)
-    text = item.get("message", "")
-    if not isinstance(text, str):
-        raise PayloadInvalid(NETWORK, f"{what} {comment_id} message is not a string", item=item)
-    created_at = _parse_time(item.get("created_time"), item, what=f"{what} {comment_id} created_time")
+    comment_id, text, created_at = graph_object(NETWORK, item, what=what, text="message", time="created_time")
 
     sender = item.get("from")
-    name = _opt_str(sender.get("name")) if isinstance(sender, dict) else None
-    sender_id = _opt_str(sender.get("id")) if isinstance(sender, dict) else None
+    name = opt_str(sender.get("name")) if isinstance(sender, dict) else None
+    sender_id = opt_str(sender.get("id")) if isinstance(sender, dict) else None
     parent = item.get("parent")
-    parent_id = _opt_str(parent.get("id")) if isinstance(parent, dict) else None
+    parent_id = opt_str(parent.get("id")) if isinstance(parent, dict) else None
     return Mention(
         network=NETWORK,
         external_id=comment_id,
@@ -195,30 +203,75 @@ def _parse_comment(item: Any, post_id: str | None, *, what: str = "comment") -> 
         text=text,
         created_at=created_at,
         author_name=name,
-        permalink=_opt_str(item.get("permalink_url")),
+        permalink=opt_str(item.get("permalink_url")),
         parent_id=parent_id,
         conversation_id=post_id,
         raw=item,
     )
 
 
-def _parse_time(value: Any, item: Any, *, what: str) -> datetime:
-    if not isinstance(value, str):
-        raise PayloadInvalid(NETWORK, f"{what} is missing or not a string", item=item)
-    try:
-        # Graph timestamps look like 2026-11-20T09:15:02+0000, which fromisoformat reads since 3.11.
-        parsed = datetime.fromisoformat(value)
-        if parsed.tzinfo is None:
-            raise ValueError("no UTC offset")
-        return parsed.astimezone(UTC)
-    except (ValueError, OverflowError) as exc:
-        raise PayloadInvalid(
-            NETWORK, f"{what} {value[:40]!r} is not an ISO-8601 time: {exc}", item=item
-        ) from None
+# ---------------------------------------------------------------------------------------------
+# @mentions pushed by the Page webhook
 
 
-def _opt_str(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
+def parse_page_webhook(payload: Any) -> tuple[list[WebhookChange], list[PayloadInvalid]]:
+    """Split a Page delivery (`{"object": "page", "entry": [{"id", "time", "changes": [...]}]}`) into its
+    `mention` changes; other fields are ignored (not rejected).
+
+    Raises:
+        PayloadInvalid: the delivery is not a Page webhook payload at all.
+    """
+    return webhook_changes(NETWORK, payload, object_name="page", fields=WEBHOOK_FIELDS)
+
+
+@dataclass(frozen=True, slots=True)
+class MentionChange:
+    """A `mention` change's value: which post or comment mentions the Page, and what happened to it."""
+
+    verb: str  # add | edit | remove
+    item: str  # post | comment
+    post_id: str | None
+    comment_id: str | None
+    sender_id: str | None
+
+
+def parse_mention_change(payload: Any) -> MentionChange:
+    """Read a `mention` value: `item` (post/comment; inferred from `comment_id` when absent), `verb`, the ids.
+
+    Raises:
+        PayloadInvalid: an unknown verb or item, an id that is not a Graph id, or no id to fetch.
+    """
+    if not isinstance(payload, dict):
+        raise PayloadInvalid(NETWORK, f"mention value is {type(payload).__name__}, not an object", item=payload)
+    verb = payload.get("verb")
+    if verb not in ("add", "edit", "remove"):
+        raise PayloadInvalid(NETWORK, "mention verb is not add, edit or remove", item=payload)
+    ids: dict[str, str | None] = {}
+    for name in ("post_id", "comment_id", "sender_id"):
+        value = payload.get(name)
+        if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+            value = str(value)  # sender ids have been seen as numbers
+        if value is not None and not (isinstance(value, str) and GRAPH_ID.match(value)):
+            raise PayloadInvalid(NETWORK, f"mention {name} is not a Graph id", item=payload)
+        ids[name] = value
+    item = payload.get("item", "comment" if ids["comment_id"] else "post")
+    if item not in ("post", "comment"):
+        raise PayloadInvalid(NETWORK, "mention item is not post or comment", item=payload)
+    if (item == "comment" and not ids["comment_id"]) or (item == "post" and not ids["post_id"]):
+        raise PayloadInvalid(NETWORK, f"mention of a {item} has no {item}_id", item=payload)
+    return MentionChange(str(verb), str(item), ids["post_id"], ids["comment_id"], ids["sender_id"])
+
+
+def parse_mention_item(payload: Any, *, post_id: str | None = None) -> Mention:
+    """Turn the mentioning comment (`GET /{comment-id}`) or post (`GET /{post-id}`) into a "mention".
+
+    `post_id` is the post a comment is on (its conversation); a post is its own conversation.
+
+    Raises:
+        PayloadInvalid: no id, no valid `created_time`, or a message that is not text.
+    """
+    found = _parse_comment(payload, post_id, what="mentioning item")
+    return replace(found, kind="mention", conversation_id=post_id or found.external_id)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -231,7 +284,8 @@ class FacebookOptions(GraphOptions):
 
 
 class FacebookConnector(Connector):
-    """Polls one Facebook Page: its posts and their engagement, comments on them, posts that tag it.
+    """Polls one Facebook Page: its posts and their engagement, comments on them, posts that tag it;
+    @mentions of the Page elsewhere arrive by webhook (`handle_webhook`).
 
     Cursor (JSON): `{"posts": {post_id: {"wm": watermark, "count": comment count when last read}},
     "tagged": {"wm": ..., "pending": {...}}}`. A post's comments are re-read only when its comment
@@ -250,30 +304,19 @@ class FacebookConnector(Connector):
     def poll(self, cursor: dict[str, Any], *, http: SourceHttp, now: datetime) -> PollResult:
         """Read posts and engagement, new comments per changed post, and new tags; see the class docstring."""
         graph = self._graph(http)
-        first_run = not cursor
-        backfill_start = now - self.backfill
-        window_start = min(now - timedelta(days=self.engagement_days), backfill_start)
-        engagement_start = now - timedelta(days=self.engagement_days)
+        window = PollWindow.of(cursor, now=now, backfill=self.backfill, engagement_days=self.engagement_days)
         result = PollResult(mentions=[], cursor={})
 
-        posts, counts = self._read_posts(graph, window_start, result)
-        old_posts = cursor.get("posts") if isinstance(cursor.get("posts"), dict) else {}
-        new_posts: dict[str, Any] = {}
-        for post in posts:
-            if post.created_at >= engagement_start:
-                result.own_posts.append(post)
-            state = old_posts.get(post.external_id) if isinstance(old_posts.get(post.external_id), dict) else None
-            count = counts.get(post.external_id)
-            if state is not None and count is not None and state.get("count") == count:
-                new_posts[post.external_id] = state
-                continue
-            default = backfill_start if first_run else post.created_at - timedelta(seconds=1)
-            wm = Watermark.from_json(state.get("wm") if state else None, default=default)
-            new_posts[post.external_id] = self._read_comments(graph, post.external_id, wm, count, result)
-        result.cursor["posts"] = new_posts
+        posts, counts = self._read_posts(graph, window.since, result)
+        result.own_posts.extend(p for p in posts if p.created_at >= window.engagement_start)
+        result.cursor["posts"] = refresh_comments(
+            posts, cursor.get("posts"), window, count=lambda post: counts.get(post.external_id),
+            read=lambda post, state, default: self._read_comments(
+                graph, post.external_id, Watermark.from_json(state.get("wm"), default=default),
+                counts.get(post.external_id), result))
 
         if self.options.include_tagged:
-            result.cursor["tagged"] = self._read_tagged(graph, cursor.get("tagged"), backfill_start, result)
+            result.cursor["tagged"] = self._read_tagged(graph, cursor.get("tagged"), window.backfill_start, result)
         return result
 
     def _read_posts(self, graph: Graph, since: datetime,
@@ -298,28 +341,11 @@ class FacebookConnector(Connector):
         # and the watermark drops what was already read at that second.
         params = {"fields": COMMENT_FIELDS, "filter": "stream", "order": "chronological", "limit": 100,
                   "since": unix_seconds(wm.at) - 1}
-        finished = False
-        try:
-            for payload, after in graph.pages(f"{post_id}/comments", params, max_pages=self.options.max_pages):
-                try:
-                    page = parse_comments(payload, post_id=post_id)
-                except PayloadInvalid as exc:
-                    result.rejected.append(exc)
-                    break
-                fresh = [m for m in page.mentions if wm.is_new(m.created_at, m.external_id) and not self._is_own(m)]
-                result.mentions.extend(fresh)
-                result.rejected.extend(page.rejected)
-                wm = wm.advance((m.created_at, m.external_id) for m in page.mentions)
-                finished = after is None
-        except PayloadInvalid as exc:
-            # A page that is not JSON, or not a list: set aside; this post is read again next time.
-            result.rejected.append(exc)
-            finished = False
-        except SourceError as exc:
-            if is_fatal(exc):
-                raise
-            # One post Graph refuses (deleted since it was listed, or not moderatable) must not stop the others.
-            logger.warning("source %s: skipped the comments of post %s: %s", self.name, post_id, exc.message)
+        seen, finished = read_comment_pages(graph, f"{post_id}/comments", params, max_pages=self.options.max_pages,
+                                            parse=lambda payload: parse_comments(payload, post_id=post_id),
+                                            result=result, what=f"post {post_id}")
+        result.mentions.extend(m for m in seen if wm.is_new(m.created_at, m.external_id) and not self._is_own(m))
+        wm = wm.advance((m.created_at, m.external_id) for m in seen)
         # An unfinished read leaves the count unknown, so the next poll continues from the watermark.
         return {"wm": wm.to_json(), "count": count if finished else None}
 
@@ -339,6 +365,36 @@ class FacebookConnector(Connector):
                                ident=lambda m: m.external_id)
         result.mentions.extend(m for m in walk.items if not self._is_own(m))
         return walk.state
+
+    def handle_webhook(self, payload: Any, *, http: SourceHttp, now: datetime) -> PollResult:
+        """Turn a signed Page delivery into mentions, reading each mentioning comment or post from the Graph API.
+
+        `add` and `edit` fetch the item (an edit of a mention already stored is a duplicate the store
+        drops); `remove` is logged and ingests nothing (the mention was deleted or untagged). A change the
+        Graph API refuses (deleted since, not visible to the Page) is set aside; throttling, token errors
+        and outages are raised, so the route answers 503 and Meta delivers again.
+
+        Raises:
+            PayloadInvalid: the delivery is not a Page webhook payload.
+        """
+        changes, rejected = parse_page_webhook(payload)
+        graph = self._graph(http)
+
+        def read(change: WebhookChange) -> Mention | None:
+            mention = parse_mention_change(change.value)
+            if mention.verb == "remove":
+                logger.info("source %s: a mention was removed (%s %s); nothing to ingest", self.name, mention.item,
+                            mention.comment_id or mention.post_id)
+                return None
+            if mention.sender_id == self.options.page_id:
+                return None  # the Page naming itself
+            if mention.item == "comment":
+                return parse_mention_item(graph.get(str(mention.comment_id), {"fields": COMMENT_FIELDS}),
+                                          post_id=mention.post_id)
+            return parse_mention_item(graph.get(str(mention.post_id), {"fields": TAGGED_FIELDS}))
+
+        return handle_changes(NETWORK, changes, rejected, account_id=self.options.page_id, account_option="page_id",
+                              read=read)
 
     def _is_own(self, mention: Mention) -> bool:
         """The Page's own comments (its replies) are read, to move watermarks, but are not mentions."""

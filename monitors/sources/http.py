@@ -7,11 +7,16 @@
 - 5xx, timeouts and transport errors: exponential backoff with full jitter, then `SourceUnavailable`.
 - 401/403: `AuthFailed` at once (retrying cannot fix credentials).
 - A body that is not JSON: `PayloadInvalid`.
+- `inspecting(hook)`: a view whose hook sees every response before the status is mapped, so a connector can
+  read an error body first (Meta's throttling comes back as 400 with an error code, YouTube's exhausted
+  quota as 403, a LinkedIn post a member keeps private as 403 on that one post) and raise its own `SourceError`.
+- `without_retries()`: a view that sends once (a POST that timed out may have been applied).
 Secrets never appear in error messages: only the method, the URL path and the status are quoted.
 """
 
 from __future__ import annotations
 
+import copy
 import email.utils
 import random
 import time
@@ -74,7 +79,8 @@ class SourceHttp:
     def __init__(self, client: httpx.Client, *, source: str, network: str, max_retries: int = 3,
                  base_delay: float = 1.0, max_delay: float = 30.0, max_inline_wait: float = 10.0,
                  sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.time,
-                 rng: Callable[[], float] = random.random) -> None:
+                 rng: Callable[[], float] = random.random,
+                 inspect: Callable[[httpx.Response], None] | None = None) -> None:
         self.client = client
         self.source = source
         self.network = network
@@ -85,6 +91,30 @@ class SourceHttp:
         self._sleep = sleep
         self._clock = clock
         self._rng = rng
+        self._inspect = inspect
+
+    def inspecting(self, hook: Callable[[httpx.Response], None]) -> SourceHttp:
+        """A view of this client (same transport, retries, sleep and clock) whose `hook` sees every response first.
+
+        The hook may raise a `SourceError` (it then propagates as is) or return to let the usual mapping
+        apply. Hooks stack: an existing one runs before `hook`.
+        """
+        view = copy.copy(self)
+        previous = self._inspect
+        if previous is None:
+            view._inspect = hook
+        else:
+            def both(response: httpx.Response) -> None:
+                previous(response)
+                hook(response)
+            view._inspect = both
+        return view
+
+    def without_retries(self) -> SourceHttp:
+        """A view that sends each request once: no retry after a timeout, 5xx or short 429."""
+        view = copy.copy(self)
+        view._max_retries = 0
+        return view
 
     def _backoff(self, attempt: int) -> float:
         return self._rng() * min(self._max_delay, self._base_delay * 2**attempt)
@@ -102,6 +132,8 @@ class SourceHttp:
             except httpx.TransportError as exc:
                 last = f"{where}: {type(exc).__name__}"
             else:
+                if self._inspect is not None:
+                    self._inspect(response)
                 status = response.status_code
                 if status < 300 or status == 304:
                     return response

@@ -35,10 +35,10 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from pydantic import Field, SecretStr
+from pydantic import Field
 
 from monitors.sources.base import (
     Connector,
@@ -50,10 +50,23 @@ from monitors.sources.base import (
     PollResult,
     SourceError,
     mention_raw,
+    opt_str,
 )
 from monitors.sources.http import SourceHttp
-from monitors.sources.kit import EPOCH, Watermark, is_fatal
-from monitors.sources.meta import DEFAULT_GRAPH_URL, Graph, GraphOptions, data_list, insight_value, next_after
+from monitors.sources.kit import PollWindow, Watermark, refresh_comments
+from monitors.sources.meta import (
+    DEFAULT_GRAPH_URL,
+    Graph,
+    GraphOptions,
+    WebhookChange,
+    data_list,
+    graph_object,
+    handle_changes,
+    insight_value,
+    next_after,
+    read_comment_pages,
+    webhook_changes,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -64,7 +77,7 @@ MEDIA_FIELDS = "id,caption,media_type,media_product_type,permalink,timestamp,lik
 MENTIONED_COMMENT_FIELDS = "id,text,timestamp,like_count,username"
 MENTIONED_MEDIA_FIELDS = "id,caption,timestamp,media_type,comments_count,like_count,username"
 MEDIA_TYPES = {"IMAGE": "image", "VIDEO": "video", "CAROUSEL_ALBUM": "carousel"}
-MAX_WEBHOOK_CHANGES = 100
+WEBHOOK_FIELDS = frozenset({"mentions", "comments"})
 
 
 def parse_comments(
@@ -122,22 +135,14 @@ def parse_media(payload: dict[str, Any], *, impressions_metric: str | None = Non
     result = MediaPage(posts=[], after=next_after(payload))
     for item in data_list(NETWORK, payload):
         try:
-            if not isinstance(item, dict):
-                raise PayloadInvalid(NETWORK, f"media is {type(item).__name__}, not an object", item=item)
-            media_id = item.get("id")
-            if not isinstance(media_id, str) or not media_id:
-                raise PayloadInvalid(NETWORK, "media has no string id", item=item)
-            caption = item.get("caption", "")
-            if not isinstance(caption, str):
-                raise PayloadInvalid(NETWORK, f"media {media_id} caption is not a string", item=item)
-            created = _parse_time(item.get("timestamp"), item, what=f"media {media_id} timestamp")
+            media_id, caption, created = graph_object(NETWORK, item, what="media", text="caption", time="timestamp")
             kind = MEDIA_TYPES.get(str(item.get("media_type")))
             if item.get("media_product_type") == "REELS":
                 kind = "video"
             metric = insight_value(item.get("insights"), impressions_metric)
             result.posts.append(OwnPost(
                 network=NETWORK, external_id=media_id, created_at=created, text=caption,
-                permalink=_opt_str(item.get("permalink")), media_type=kind,
+                permalink=opt_str(item.get("permalink")), media_type=kind,
                 likes=_opt_count(item.get("like_count")), comments=_opt_count(item.get("comments_count")),
                 views=metric if impressions_metric == "views" else None,
                 impressions=metric if impressions_metric != "views" else None, raw=item,
@@ -171,26 +176,10 @@ def parse_mentioned_media(payload: Any) -> Mention:
     item = payload.get("mentioned_media") if isinstance(payload, dict) else None
     if not isinstance(item, dict):
         raise PayloadInvalid(NETWORK, "mentioned_media is missing or not an object", item=payload)
-    media_id = item.get("id")
-    if not isinstance(media_id, str) or not media_id:
-        raise PayloadInvalid(NETWORK, "mentioned_media has no string id", item=item)
-    caption = item.get("caption", "")
-    if not isinstance(caption, str):
-        raise PayloadInvalid(NETWORK, f"mentioned media {media_id} caption is not a string", item=item)
-    created = _parse_time(item.get("timestamp"), item, what=f"mentioned media {media_id} timestamp")
+    media_id, caption, created = graph_object(NETWORK, item, what="mentioned media", text="caption", time="timestamp")
     return Mention(network=NETWORK, external_id=media_id, kind="mention",
-                   author_handle=_opt_str(item.get("username")) or "unknown", text=caption, created_at=created,
-                   permalink=_opt_str(item.get("permalink")), conversation_id=media_id, raw=item)
-
-
-@dataclass(frozen=True, slots=True)
-class WebhookChange:
-    """One `entry[].changes[]` of an Instagram webhook delivery that Veille acts on."""
-
-    field: str
-    value: dict[str, Any]
-    account_id: str | None
-    time: datetime | None
+                   author_handle=opt_str(item.get("username")) or "unknown", text=caption, created_at=created,
+                   permalink=opt_str(item.get("permalink")), conversation_id=media_id, raw=item)
 
 
 def parse_webhook(payload: Any) -> tuple[list[WebhookChange], list[PayloadInvalid]]:
@@ -201,30 +190,7 @@ def parse_webhook(payload: Any) -> tuple[list[WebhookChange], list[PayloadInvali
     Raises:
         PayloadInvalid: the delivery is not an Instagram webhook payload at all.
     """
-    if not isinstance(payload, dict) or payload.get("object") != "instagram" or not isinstance(
-            payload.get("entry"), list):
-        raise PayloadInvalid(NETWORK, 'expected {"object": "instagram", "entry": [...]}', item=payload)
-    changes: list[WebhookChange] = []
-    rejected: list[PayloadInvalid] = []
-    for entry in payload["entry"]:
-        if not isinstance(entry, dict) or not isinstance(entry.get("changes"), list):
-            rejected.append(PayloadInvalid(NETWORK, "webhook entry has no changes list", item=entry))
-            continue
-        stamp = entry.get("time")
-        when = None
-        if isinstance(stamp, int) and not isinstance(stamp, bool) and 0 < stamp < 32_503_680_000:
-            # Meta sends seconds; some deliveries have been seen in milliseconds.
-            when = EPOCH + timedelta(seconds=stamp if stamp < 10_000_000_000 else stamp / 1000)
-        for change in entry["changes"]:
-            if not isinstance(change, dict) or not isinstance(change.get("value"), dict):
-                rejected.append(PayloadInvalid(NETWORK, "webhook change has no value object", item=change))
-            elif change.get("field") in ("mentions", "comments"):
-                changes.append(WebhookChange(str(change["field"]), change["value"], _opt_str(entry.get("id")), when))
-    if len(changes) > MAX_WEBHOOK_CHANGES:
-        rejected.append(PayloadInvalid(NETWORK, f"delivery has {len(changes)} changes; only the first "
-                                       f"{MAX_WEBHOOK_CHANGES} are read", item=None))
-        changes = changes[:MAX_WEBHOOK_CHANGES]
-    return changes, rejected
+    return webhook_changes(NETWORK, payload, object_name="instagram", fields=WEBHOOK_FIELDS)
 
 
 def parse_webhook_comment(change: WebhookChange, *, received_at: datetime) -> Mention:
@@ -249,22 +215,14 @@ def _nested_replies(item: dict[str, Any]) -> list[Any]:
 def _parse_comment(
     item: Any, media_id: str | None, media_permalink: str | None, *, parent_id: str | None
 ) -> Mention:
-    if not isinstance(item, dict):
-        raise PayloadInvalid(NETWORK, f"comment is {type(item).__name__}, not an object", item=item)
-    comment_id = item.get("id")
-    if not isinstance(comment_id, str) or not comment_id:
-        raise PayloadInvalid(NETWORK, "comment has no string id", item=item)
-    text = item.get("text", "")
-    if not isinstance(text, str):
-        raise PayloadInvalid(NETWORK, f"comment {comment_id} text is not a string", item=item)
-    created_at = _parse_time(item.get("timestamp"), item, what=f"comment {comment_id} timestamp")
+    comment_id, text, created_at = graph_object(NETWORK, item, what="comment", text="text", time="timestamp")
 
     sender = item.get("from")
     sender_name = sender.get("username") if isinstance(sender, dict) else None
-    handle = _opt_str(item.get("username")) or _opt_str(sender_name) or "unknown"
-    parent = _opt_str(item.get("parent_id")) or parent_id
+    handle = opt_str(item.get("username")) or opt_str(sender_name) or "unknown"
+    parent = opt_str(item.get("parent_id")) or parent_id
     media = item.get("media")
-    conversation = media_id or (_opt_str(media.get("id")) if isinstance(media, dict) else None)
+    conversation = media_id or (opt_str(media.get("id")) if isinstance(media, dict) else None)
     return Mention(
         network=NETWORK,
         external_id=comment_id,
@@ -279,25 +237,6 @@ def _parse_comment(
     )
 
 
-def _parse_time(value: Any, item: Any, *, what: str) -> datetime:
-    if not isinstance(value, str):
-        raise PayloadInvalid(NETWORK, f"{what} is missing or not a string", item=item)
-    try:
-        # Graph timestamps look like 2026-11-20T09:15:02+0000, which fromisoformat reads since 3.11.
-        parsed = datetime.fromisoformat(value)
-        if parsed.tzinfo is None:
-            raise ValueError("no UTC offset")
-        return parsed.astimezone(UTC)
-    except (ValueError, OverflowError) as exc:
-        raise PayloadInvalid(
-            NETWORK, f"{what} {value[:40]!r} is not an ISO-8601 time: {exc}", item=item
-        ) from None
-
-
-def _opt_str(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
-
-
 def _opt_count(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
 
@@ -308,8 +247,6 @@ def _opt_count(value: Any) -> int | None:
 
 class InstagramOptions(GraphOptions):
     ig_user_id: str = Field(pattern=r"^[0-9]{1,32}$")
-    # Webhooks (`/hooks/meta/<source>`): the token typed into the app dashboard, checked at subscription.
-    verify_token: SecretStr | None = None
 
 
 class InstagramConnector(Connector):
@@ -333,26 +270,15 @@ class InstagramConnector(Connector):
     def poll(self, cursor: dict[str, Any], *, http: SourceHttp, now: datetime) -> PollResult:
         """Read recent media and their engagement, then new comments on media whose count moved."""
         graph = self._graph(http)
-        first_run = not cursor
-        backfill_start = now - self.backfill
-        window_start = min(now - timedelta(days=self.engagement_days), backfill_start)
-        engagement_start = now - timedelta(days=self.engagement_days)
+        window = PollWindow.of(cursor, now=now, backfill=self.backfill, engagement_days=self.engagement_days)
         result = PollResult(mentions=[], cursor={})
 
-        media = self._read_media(graph, window_start, result)
-        old = cursor.get("media") if isinstance(cursor.get("media"), dict) else {}
-        new: dict[str, Any] = {}
-        for post in media:
-            if post.created_at >= engagement_start:
-                result.own_posts.append(post)
-            state = old.get(post.external_id) if isinstance(old.get(post.external_id), dict) else None
-            if state is not None and post.comments is not None and state.get("count") == post.comments:
-                new[post.external_id] = state
-                continue
-            default = backfill_start if first_run else post.created_at - timedelta(seconds=1)
-            wm = Watermark.from_json(state.get("wm") if state else None, default=default)
-            new[post.external_id] = self._read_comments(graph, post, wm, result)
-        result.cursor["media"] = new
+        media = self._read_media(graph, window.since, result)
+        result.own_posts.extend(p for p in media if p.created_at >= window.engagement_start)
+        result.cursor["media"] = refresh_comments(
+            media, cursor.get("media"), window, count=lambda post: post.comments,
+            read=lambda post, state, default: self._read_comments(
+                graph, post, Watermark.from_json(state.get("wm"), default=default), result))
         return result
 
     def _read_media(self, graph: Graph, since: datetime, result: PollResult) -> list[OwnPost]:
@@ -371,28 +297,10 @@ class InstagramConnector(Connector):
         return media
 
     def _read_comments(self, graph: Graph, post: OwnPost, wm: Watermark, result: PollResult) -> dict[str, Any]:
-        seen: list[Mention] = []
-        finished = False
-        try:
-            for payload, after in graph.pages(f"{post.external_id}/comments", {"fields": COMMENT_FIELDS, "limit": 50},
-                                              max_pages=self.options.max_pages):
-                try:
-                    page = parse_comments(payload, media_id=post.external_id, media_permalink=post.permalink)
-                except PayloadInvalid as exc:
-                    result.rejected.append(exc)
-                    break
-                result.rejected.extend(page.rejected)
-                seen.extend(page.mentions)
-                finished = after is None
-        except PayloadInvalid as exc:
-            # A page that is not JSON, or not a list: set aside; this media is read again next time.
-            result.rejected.append(exc)
-            finished = False
-        except SourceError as exc:
-            if is_fatal(exc):
-                raise
-            logger.warning("source %s: skipped the comments of media %s: %s", self.name, post.external_id,
-                           exc.message)
+        seen, finished = read_comment_pages(
+            graph, f"{post.external_id}/comments", {"fields": COMMENT_FIELDS, "limit": 50},
+            max_pages=self.options.max_pages, result=result, what=f"media {post.external_id}",
+            parse=lambda payload: parse_comments(payload, media_id=post.external_id, media_permalink=post.permalink))
         if not finished and seen:
             logger.warning("source %s: media %s has more comments than %d pages; older ones were not read",
                            self.name, post.external_id, self.options.max_pages)
@@ -413,29 +321,18 @@ class InstagramConnector(Connector):
             PayloadInvalid: the delivery is not an Instagram webhook payload.
         """
         changes, rejected = parse_webhook(payload)
-        result = PollResult(mentions=[], cursor={}, rejected=rejected)
-        graph: Graph | None = None
-        for change in changes:
-            try:
-                if change.account_id and change.account_id != self.options.ig_user_id:
-                    raise PayloadInvalid(NETWORK, f"delivery is for account {change.account_id[:32]}, "
-                                         "not this source's ig_user_id", item=change.value)
-                if change.field == "comments":
-                    result.mentions.append(parse_webhook_comment(change, received_at=now))
-                    continue
-                graph = graph or self._graph(http)
-                result.mentions.append(self._fetch_mention(graph, change.value))
-            except PayloadInvalid as exc:
-                result.rejected.append(exc)
-            except SourceError as exc:
-                if is_fatal(exc):
-                    raise
-                result.rejected.append(PayloadInvalid(NETWORK, f"mention could not be fetched: {exc.message}",
-                                                      item=change.value))
-        return result
+        graph = self._graph(http)
+
+        def read(change: WebhookChange) -> Mention:
+            if change.field == "comments":
+                return parse_webhook_comment(change, received_at=now)
+            return self._fetch_mention(graph, change.value)
+
+        return handle_changes(NETWORK, changes, rejected, account_id=self.options.ig_user_id,
+                              account_option="ig_user_id", read=read)
 
     def _fetch_mention(self, graph: Graph, value: dict[str, Any]) -> Mention:
-        comment_id, media_id = _opt_str(value.get("comment_id")), _opt_str(value.get("media_id"))
+        comment_id, media_id = opt_str(value.get("comment_id")), opt_str(value.get("media_id"))
         for name, ident in (("comment_id", comment_id), ("media_id", media_id)):
             if ident is not None and not ident.isdigit():
                 raise PayloadInvalid(NETWORK, f"mentions {name} is not a numeric id", item=value)
@@ -504,5 +401,5 @@ def _ref(mention: MentionRef) -> dict[str, Any]:
     media = raw.get("media")
     if "caption" in raw:  # only a `mentioned_media` item has a caption among what this connector stores
         return {"id": item_id, "parent": None, "kind": "mention", "media": item_id}
-    return {"id": item_id, "parent": _opt_str(raw.get("parent_id")), "kind": "comment",
-            "media": _opt_str(media.get("id")) if isinstance(media, dict) else None}
+    return {"id": item_id, "parent": opt_str(raw.get("parent_id")), "kind": "comment",
+            "media": opt_str(media.get("id")) if isinstance(media, dict) else None}

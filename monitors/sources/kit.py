@@ -4,25 +4,26 @@
   poll neither skips an item created in the same second nor yields one twice.
 - `walk_descending`: read a newest-first feed down to the watermark, across polls when the page budget
   runs out (the page token and the provisional new watermark go into the cursor).
-- `guarded` / `once`: a view of a `SourceHttp` that lets a connector read a failed response's body
-  before `SourceHttp` maps its status (Meta's throttling comes back as 400 with an error code,
-  YouTube's exhausted quota as 403), and one that never retries a non-idempotent POST.
+- `PollWindow` / `refresh_comments`: the time bounds of a poll that refreshes the brand's own posts, and the
+  per-post comment cursors that are re-read only when a post's comment count moved (Facebook,
+  Instagram, LinkedIn).
+- `guarded` / `once`: short names for `SourceHttp.inspecting` (read a failed response's body before its
+  status is mapped) and `SourceHttp.without_retries` (never retry a non-idempotent POST).
 - Small, total parsers for numbers and timestamps: a hostile value raises `PayloadInvalid`, never
   `TypeError` or `OverflowError`.
 """
 
 from __future__ import annotations
 
-import copy
 import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Generic, TypeVar, cast
+from typing import Any, Generic, TypeVar
 
 import httpx
 
-from monitors.sources.base import AuthFailed, PayloadInvalid, RateLimited, SourceError, SourceUnavailable
+from monitors.sources.base import AuthFailed, OwnPost, PayloadInvalid, RateLimited, SourceError, SourceUnavailable
 from monitors.sources.http import SourceHttp
 
 logger = logging.getLogger(__name__)
@@ -125,40 +126,64 @@ def walk_descending(
 
 
 # ---------------------------------------------------------------------------------------------
+# Own posts and the comments on them
+
+
+@dataclass(frozen=True, slots=True)
+class PollWindow:
+    """The time bounds of one poll that reads the brand's own posts and the comments on them."""
+
+    first_run: bool
+    backfill_start: datetime  # a first run reads comments (and mentions) back to here
+    since: datetime  # own posts published since then are read: the wider of the backfill and engagement windows
+    engagement_start: datetime  # own posts published since then are reported with their engagement
+
+    @classmethod
+    def of(cls, cursor: Mapping[str, Any], *, now: datetime, backfill: timedelta, engagement_days: int) -> PollWindow:
+        backfill_start = now - backfill
+        engagement_start = now - timedelta(days=engagement_days)
+        return cls(not cursor, backfill_start, min(engagement_start, backfill_start), engagement_start)
+
+
+def refresh_comments(posts: Iterable[OwnPost], old: Any, window: PollWindow, *,
+                     count: Callable[[OwnPost], int | None],
+                     read: Callable[[OwnPost, dict[str, Any], datetime], dict[str, Any]]) -> dict[str, Any]:
+    """The new per-post comment cursors: a post's entry is kept while its comment count (`count`) matches the
+    count stored with it, else `read(post, old entry or {}, default watermark time)` reads its new comments.
+
+    The default watermark is the backfill start on a first run, else just before the post itself (a post
+    that entered the window since the last poll has all its comments read). Posts no longer listed leave
+    the cursor.
+    """
+    old = old if isinstance(old, dict) else {}
+    new: dict[str, Any] = {}
+    for post in posts:
+        state = old.get(post.external_id) if isinstance(old.get(post.external_id), dict) else None
+        current = count(post)
+        if state is not None and current is not None and state.get("count") == current:
+            new[post.external_id] = state
+            continue
+        default = window.backfill_start if window.first_run else post.created_at - timedelta(seconds=1)
+        new[post.external_id] = read(post, state or {}, default)
+    return new
+
+
+# ---------------------------------------------------------------------------------------------
 # HTTP views
 
 
-class _InspectingClient:
-    """Looks at every response before `SourceHttp` does; `inspect` may raise a `SourceError`."""
-
-    def __init__(self, inner: Any, inspect: Callable[[httpx.Response], None]) -> None:
-        self._inner = inner
-        self._inspect = inspect
-
-    def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
-        response: httpx.Response = self._inner.request(method, url, **kwargs)
-        self._inspect(response)
-        return response
-
-
 def guarded(http: SourceHttp, inspect: Callable[[httpx.Response], None]) -> SourceHttp:
-    """A copy of `http` (same retries, sleep and clock) whose responses go through `inspect` first."""
-    view = copy.copy(http)
-    view.client = cast(httpx.Client, _InspectingClient(http.client, inspect))
-    return view
+    """`http.inspecting(inspect)`: a view whose responses go through `inspect` before their status is mapped."""
+    return http.inspecting(inspect)
 
 
 def once(http: SourceHttp) -> SourceHttp:
-    """A copy of `http` that never retries: a POST that timed out may have been applied.
+    """`http.without_retries()`: a POST that timed out may have been applied.
 
     The caller's own retry (the outbox, a later click) goes through the connector's check for an
     existing reply first, which a blind transport retry would skip.
     """
-    view = copy.copy(http)
-    # SourceHttp has no public switch for this yet (asked of its owner); the attribute is its retry count.
-    if hasattr(view, "_max_retries"):
-        view._max_retries = 0
-    return view
+    return http.without_retries()
 
 
 def is_fatal(exc: SourceError) -> bool:

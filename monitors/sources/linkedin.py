@@ -7,8 +7,14 @@ What a poll reads (every call with `LinkedIn-Version: YYYYMM` and `X-Restli-Prot
    `GET /rest/organizationalEntityShareStatistics?q=organizationalEntity&organizationalEntity={org-urn}
    &shares=List(..)&ugcPosts=List(..)` (needs `rw_organization_admin`; `share_statistics: false` skips it);
 3. the comments on each post whose comment count moved, `GET /rest/socialActions/{post-urn}/comments`,
-   and the replies of each comment whose own count moved, `GET /rest/socialActions/{comment-urn}/comments`.
-The organization's own comments are read (they move watermarks) but are not mentions.
+   and the replies of each comment whose own count moved, `GET /rest/socialActions/{comment-urn}/comments`;
+4. @mentions of the organization in members' posts (`mentions: true`, needs `rw_organization_admin`):
+   `GET /rest/organizationalEntityNotifications?q=criteria&actions=List(SHARE_MENTION)
+   &organizationalEntity={org-urn}&timeRange=(start:{ms},end:{ms})&start=..&count=..`, whose elements
+   name the mentioning post (`generatedActivity`, else `sourcePost`) but carry no text; the posts are
+   then read in batches, `GET /rest/posts?ids=List({urn},{urn},..)`, and a comment URN (`COMMENT_MENTION`,
+   opt-in through `mention_actions`) is read with `GET /rest/socialActions/{post-urn}/comments/{comment-id}`.
+The organization's own comments and posts are read (they move watermarks) but are not mentions.
 
 Followed:
 - https://learn.microsoft.com/en-us/linkedin/marketing/community-management/shares/posts-api
@@ -24,26 +30,36 @@ Followed:
   (`totalShareStatistics{likeCount, commentCount, shareCount, impressionCount, clickCount, ...}`,
   organic only, rolling 12 months);
 - https://learn.microsoft.com/en-us/linkedin/marketing/community-management/organizations/organization-social-action-notifications
-  (Rest.li 2.0: every URN in a URL is percent-encoded, `urn%3Ali%3Aorganization%3A12345`).
+  (Rest.li 2.0: every URN in a URL is percent-encoded, `urn%3Ali%3Aorganization%3A12345`; the
+  `organizationalEntityNotifications` criteria finder with `organizationalEntity`, `actions=List(..)` and
+  `timeRange=(start:..,end:..)` in epoch milliseconds; notifications are kept 60 days; an element has
+  `notificationId`, `organizationalEntity`, `action`, `sourcePost`, `generatedActivity`, `lastModifiedAt`;
+  the documented actions are LIKE, COMMENT, SHARE, SHARE_MENTION, ADMIN_COMMENT, COMMENT_EDIT, COMMENT_DELETE);
+- https://learn.microsoft.com/en-us/linkedin/marketing/community-management/shares/posts-api
+  ("Batch Get Posts": `GET /rest/posts?ids=List(..)`, answered as Rest.li batch results
+  `{"results": {urn: post}, "statuses": {urn: status}, "errors": {urn: {status, message}}}`) and the
+  Comments API's "Get a Comment".
 Not done: LinkedIn offers no way for a Page to hide a comment (the Comments API can only delete the
-organization's own comments), so `hide` raises `NotSupported`. Mentions of the Page in other
-members' posts come from the Organization Social Action Notifications API (`SHARE_MENTION`,
-`COMMENT_MENTION`), whose items carry no text; reading them needs one more call per notification
-and is left for a later version.
+organization's own comments), so `hide` raises `NotSupported`. `COMMENT_MENTION` (the organization tagged in a
+member's comment) is not in the documented action list, so it is only requested when `mention_actions`
+names it; its elements are read like any other when LinkedIn sends them.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 from urllib.parse import quote
 
+import httpx
 from pydantic import Field, SecretStr
 
 from monitors.sources.base import (
+    AuthFailed,
     Connector,
     ConnectorOptions,
     Mention,
@@ -53,11 +69,12 @@ from monitors.sources.base import (
     Page,
     PayloadInvalid,
     PollResult,
+    RequestRejected,
     SourceError,
     mention_raw,
 )
 from monitors.sources.http import SourceHttp
-from monitors.sources.kit import Watermark, epoch_ms, is_fatal, once
+from monitors.sources.kit import EPOCH, PollWindow, Watermark, epoch_ms, is_fatal, json_body, refresh_comments
 
 logger = logging.getLogger(__name__)
 
@@ -66,6 +83,15 @@ DEFAULT_BASE_URL = "https://api.linkedin.com/rest"
 POSTS_PER_PAGE = 50
 COMMENTS_PER_PAGE = 100
 STATS_BATCH = 20
+NOTIFICATIONS_PER_PAGE = 50
+POSTS_BATCH = 20  # ids per batch GET: keeps the URL short, and one refused batch costs few single reads
+NOTIFICATION_RETENTION = timedelta(days=60)
+# Re-read this much before the last range's end: a notification may be indexed a little after its time.
+MENTION_OVERLAP_MS = 10 * 60 * 1000
+MAX_SEEN_MENTIONS = 500
+POST_URN = re.compile(r"^urn:li:(share|ugcPost):[0-9]{1,30}$")
+COMMENT_URN = re.compile(r"^urn:li:comment:\((urn:li:[A-Za-z]+:[0-9]{1,30}),([0-9]{1,30})\)$")
+MentionAction = Literal["SHARE_MENTION", "COMMENT_MENTION"]
 
 
 def enc(urn: str) -> str:
@@ -242,6 +268,129 @@ def _opt_str(value: Any) -> str | None:
 
 
 # ---------------------------------------------------------------------------------------------
+# @mentions: organization notifications, then the posts and comments they name
+
+
+@dataclass(frozen=True, slots=True)
+class MentionNotice:
+    """One `SHARE_MENTION` / `COMMENT_MENTION` notification: what to read, and when LinkedIn noted it."""
+
+    action: str
+    target: str  # the mentioning post (urn:li:share / urn:li:ugcPost) or comment (urn:li:comment:(..))
+    source_post: str | None
+    at_ms: int
+    raw: dict[str, Any]
+
+
+@dataclass(slots=True)
+class NoticesPage:
+    notices: list[MentionNotice]
+    rejected: list[PayloadInvalid] = field(default_factory=list)
+    next_start: int | None = None
+
+
+def parse_notifications(payload: Any) -> NoticesPage:
+    """Turn one page of `organizationalEntityNotifications?q=criteria` into the mentions it announces.
+
+    The target is `generatedActivity` when it is a post or comment URN, else `sourcePost`; `lastModifiedAt`
+    (epoch ms) is required, it moves the cursor. Elements of other actions are skipped; an element without
+    a readable target or time is set aside.
+
+    Raises:
+        PayloadInvalid: the page is not an object with an `elements` list.
+    """
+    elements = _elements(payload)
+    page = NoticesPage(notices=[], next_start=_next_start(payload, len(elements)))
+    for item in elements:
+        if not isinstance(item, dict):
+            page.rejected.append(PayloadInvalid(NETWORK, f"notification is {type(item).__name__}, not an object",
+                                                item=item))
+            continue
+        action = item.get("action")
+        if action not in ("SHARE_MENTION", "COMMENT_MENTION"):
+            continue
+        source_post = _opt_str(item.get("sourcePost"))
+        target = next((u for u in (_opt_str(item.get("generatedActivity")), source_post)
+                       if u and (POST_URN.match(u) or COMMENT_URN.match(u))), None)
+        at = _count(item.get("lastModifiedAt"))
+        if target is None:
+            page.rejected.append(PayloadInvalid(NETWORK, f"{action} notification names no post or comment URN",
+                                                item=item))
+        elif at is None or at > 32_503_680_000_000:
+            page.rejected.append(PayloadInvalid(NETWORK, f"{action} notification has no lastModifiedAt", item=item))
+        else:
+            page.notices.append(MentionNotice(str(action), target, source_post, at, item))
+    return page
+
+
+@dataclass(slots=True)
+class PostsBatch:
+    """A Rest.li batch GET of posts: the posts found, and why each other one could not be read."""
+
+    posts: dict[str, dict[str, Any]]
+    errors: dict[str, str]
+
+
+def parse_posts_batch(payload: Any) -> PostsBatch:
+    """Read `GET /rest/posts?ids=List(..)`: `results` by URN, and `errors` by URN (`{status, message}`).
+
+    Raises:
+        PayloadInvalid: the answer has no `results` object.
+    """
+    results = payload.get("results") if isinstance(payload, dict) else None
+    if not isinstance(results, dict):
+        raise PayloadInvalid(NETWORK, "batch answer has no results object", item=payload)
+    errors = payload.get("errors")
+    return PostsBatch(
+        posts={str(k): v for k, v in results.items() if isinstance(v, dict)},
+        errors={str(k): _error_text(v) for k, v in errors.items()} if isinstance(errors, dict) else {})
+
+
+def _error_text(error: Any) -> str:
+    status = error.get("status") if isinstance(error, dict) else None
+    message = error.get("message") if isinstance(error, dict) else None
+    text = str(status) if isinstance(status, int) and not isinstance(status, bool) else "error"
+    # The message is cut short: it is LinkedIn's prose, kept for the admins, not for parsing.
+    return f"{text}: {message[:160]}" if isinstance(message, str) and message else text
+
+
+def parse_post_mention(payload: Any) -> Mention | None:
+    """Turn a member's post that mentions the organization (a Posts API `Post`) into a "mention".
+
+    `author_handle` is the `author` URN (a name needs a profile lookup LinkedIn restricts); `text` is
+    `commentary`; the post is its own conversation. A post that is not `PUBLISHED` (deleted, processing)
+    gives None.
+
+    Raises:
+        PayloadInvalid: the post has no URN id, no time, or a commentary that is not text.
+    """
+    if not isinstance(payload, dict):
+        raise PayloadInvalid(NETWORK, f"post is {type(payload).__name__}, not an object", item=payload)
+    urn = _opt_str(payload.get("id"))
+    if urn is None or not POST_URN.match(urn):
+        raise PayloadInvalid(NETWORK, "mentioning post has no share or ugcPost id", item=payload)
+    if payload.get("lifecycleState", "PUBLISHED") != "PUBLISHED":
+        return None
+    text = payload.get("commentary", "")
+    if not isinstance(text, str):
+        raise PayloadInvalid(NETWORK, f"post {urn} commentary is not a string", item=payload)
+    created = epoch_ms(NETWORK, payload.get("publishedAt", payload.get("createdAt")), payload,
+                       what=f"post {urn} publishedAt")
+    return Mention(network=NETWORK, external_id=urn, kind="mention",
+                   author_handle=_opt_str(payload.get("author")) or "unknown", text=text, created_at=created,
+                   permalink=f"https://www.linkedin.com/feed/update/{urn}/", conversation_id=urn, raw=payload)
+
+
+def parse_comment_mention(payload: Any, *, post_urn: str | None = None) -> Mention:
+    """Turn a comment that mentions the organization (Comments API "Get a Comment") into a "mention".
+
+    Raises:
+        PayloadInvalid: the comment has no URN, no `created.time`, or a message that is not text.
+    """
+    return replace(_parse_comment(payload, post_urn), kind="mention")
+
+
+# ---------------------------------------------------------------------------------------------
 # The connector
 
 
@@ -252,15 +401,21 @@ class LinkedInOptions(ConnectorOptions):
     linkedin_version: str = Field(default="202610", pattern=r"^20[0-9]{2}(0[1-9]|1[0-2])$")
     share_statistics: bool = True
     max_pages: int = Field(default=10, ge=1, le=100)
+    # @mentions in members' posts (Organization Social Action Notifications; needs rw_organization_admin).
+    mentions: bool = True
+    mention_actions: tuple[MentionAction, ...] = Field(default=("SHARE_MENTION",), min_length=1)
 
 
 class LinkedInConnector(Connector):
-    """Polls one LinkedIn organization: its posts, their statistics, and the comments and replies on them.
+    """Polls one LinkedIn organization: its posts, their statistics, the comments and replies on them, @mentions.
 
     Cursor (JSON): `{"posts": {post_urn: {"wm": watermark, "count": comment count when last read,
-    "threads": {comment_urn: reply count when last read}}}}`; posts leave it when they leave the window.
+    "threads": {comment_urn: reply count when last read}}}, "mentions": {"since": ms, "seen": {urn: ms},
+    "pending": {"end": ms, "start": n}}}`; posts leave it when they leave the window.
     Comments are filtered by watermark rather than by position (the order of the comments finder
-    is not documented), so nothing is yielded twice.
+    is not documented), so nothing is yielded twice. Mentions are read by time range: each poll asks
+    from `since` (less a 10-minute overlap for late notifications; `seen` drops what the overlap
+    repeats) to now, and a range the page budget cannot finish resumes at its next page (`pending`).
     """
 
     network: ClassVar[str] = NETWORK
@@ -282,29 +437,125 @@ class LinkedInConnector(Connector):
 
     def poll(self, cursor: dict[str, Any], *, http: SourceHttp, now: datetime) -> PollResult:
         """Read recent posts with their statistics, then new comments and replies where counts moved."""
-        first_run = not cursor
-        backfill_start = now - self.backfill
-        window_start = min(now - timedelta(days=self.engagement_days), backfill_start)
-        engagement_start = now - timedelta(days=self.engagement_days)
+        window = PollWindow.of(cursor, now=now, backfill=self.backfill, engagement_days=self.engagement_days)
         result = PollResult(mentions=[], cursor={})
 
-        posts = self._read_posts(http, window_start, result)
+        posts = self._read_posts(http, window.since, result)
         stats = self._read_statistics(http, [p.external_id for p in posts], result) \
             if self.options.share_statistics and posts else {}
-        old = cursor.get("posts") if isinstance(cursor.get("posts"), dict) else {}
-        new: dict[str, Any] = {}
-        for post in posts:
-            post = merge_statistics(post, stats.get(post.external_id))
-            if post.created_at >= engagement_start:
-                result.own_posts.append(post)
-            state = old.get(post.external_id) if isinstance(old.get(post.external_id), dict) else None
-            if state is not None and post.comments is not None and state.get("count") == post.comments:
-                new[post.external_id] = state
-                continue
-            default = backfill_start if first_run else post.created_at - timedelta(seconds=1)
-            new[post.external_id] = self._read_comments(http, post, state or {}, default, result)
-        result.cursor["posts"] = new
+        posts = [merge_statistics(post, stats.get(post.external_id)) for post in posts]
+        result.own_posts.extend(p for p in posts if p.created_at >= window.engagement_start)
+        result.cursor["posts"] = refresh_comments(
+            posts, cursor.get("posts"), window, count=lambda post: post.comments,
+            read=lambda post, state, default: self._read_comments(http, post, state, default, result))
+        if self.options.mentions:
+            result.cursor["mentions"] = self._read_mentions(http, cursor.get("mentions"), now, result)
         return result
+
+    # -- @mentions ------------------------------------------------------------------------------
+
+    def _read_mentions(self, http: SourceHttp, state: Any, now: datetime, result: PollResult) -> dict[str, Any]:
+        """Read the mention notifications of one time range, then the posts and comments they name."""
+        state = state if isinstance(state, dict) else {}
+        now_ms = _ms(now)
+        oldest = _ms(now - NOTIFICATION_RETENTION)
+        since = _count(state.get("since"))
+        since = max(oldest, min(since if since is not None else _ms(now - self.backfill), now_ms))
+        raw_seen = state.get("seen")
+        seen = {k: v for k, v in raw_seen.items() if isinstance(k, str) and _count(v) is not None} \
+            if isinstance(raw_seen, dict) else {}
+        pending = state.get("pending") if isinstance(state.get("pending"), dict) else {}
+        end = _count(pending.get("end"))
+        start = _count(pending.get("start")) if end is not None else None
+        end, start = (end, start or 0) if end is not None and since < end <= now_ms else (now_ms, 0)
+
+        finder = (f"organizationalEntityNotifications?q=criteria&organizationalEntity={enc(self.org_urn)}"
+                  f"&actions=List({','.join(self.options.mention_actions)})"
+                  f"&timeRange=(start:{max(oldest, since - MENTION_OVERLAP_MS)},end:{end})")
+        notices: dict[str, MentionNotice] = {}
+        next_start: int | None = start
+        try:
+            for _ in range(self.options.max_pages):
+                page = parse_notifications(self._get(http.inspecting(_notifications_refused(self.name)),
+                                                     f"{finder}&start={next_start}&count={NOTIFICATIONS_PER_PAGE}"))
+                result.rejected.extend(page.rejected)
+                for notice in page.notices:
+                    if notice.target not in seen:
+                        notices.setdefault(notice.target, notice)
+                next_start = page.next_start
+                if next_start is None:
+                    break
+        except PayloadInvalid as exc:
+            # A page that is not JSON or has no elements: set aside; the range is read again next time.
+            result.rejected.append(exc)
+            return state
+        except SourceError as exc:
+            if is_fatal(exc):
+                raise
+            # Refused as a request (a version or parameter LinkedIn no longer takes): shown to the admins
+            # once, and the range is read again next time.
+            result.rejected.append(PayloadInvalid(NETWORK, f"@mentions could not be read: {exc.message}",
+                                                  item={"finder": "organizationalEntityNotifications"}))
+            return state
+        self._fetch_mentions(http, list(notices.values()), result)
+        for notice in notices.values():
+            seen[notice.target] = notice.at_ms
+        if next_start is not None:
+            # Page budget spent: resume this very range at its next page; `since` stays until it is done.
+            return {"since": since, "seen": _newest(seen), "pending": {"end": end, "start": next_start}}
+        return {"since": end, "seen": _newest({k: v for k, v in seen.items() if v >= end - MENTION_OVERLAP_MS})}
+
+    def _fetch_mentions(self, http: SourceHttp, notices: list[MentionNotice], result: PollResult) -> None:
+        """Read the posts (batch GET) and comments the notices name; what cannot be read is set aside."""
+        view = http.inspecting(_item_refused(self.name))
+        posts = [n for n in notices if POST_URN.match(n.target)]
+        for i in range(0, len(posts), POSTS_BATCH):
+            self._fetch_post_batch(view, posts[i:i + POSTS_BATCH], result)
+        for notice in (n for n in notices if not POST_URN.match(n.target)):
+            self._keep(notice, result, lambda n=notice: self._fetch_comment(view, n))
+
+    def _fetch_post_batch(self, http: SourceHttp, batch: list[MentionNotice], result: PollResult) -> None:
+        ids = ",".join(enc(n.target) for n in batch)
+        try:
+            found = parse_posts_batch(self._get(http, f"posts?ids=List({ids})"))
+        except (PayloadInvalid, RequestRejected) as exc:
+            # The whole batch refused (or unreadable): read its posts one by one, so one bad post costs only itself.
+            logger.info("source %s: batch read of %d mentioning posts failed (%s); reading them one by one",
+                        self.name, len(batch), exc)
+            for notice in batch:
+                self._keep(notice, result, lambda n=notice: parse_post_mention(
+                    self._get(http, f"posts/{enc(n.target)}")))
+            return
+        for notice in batch:
+            post = found.posts.get(notice.target)
+            if post is None:
+                why = found.errors.get(notice.target, "missing from the batch answer")
+                result.rejected.append(_unreadable(notice, why))
+                continue
+            self._keep(notice, result, lambda p=post: parse_post_mention(p))
+
+    def _fetch_comment(self, http: SourceHttp, notice: MentionNotice) -> Mention:
+        match = COMMENT_URN.match(notice.target)
+        assert match is not None  # only comment URNs get here
+        obj, comment_id = match.groups()
+        post = notice.source_post if notice.source_post and POST_URN.match(notice.source_post) else obj
+        comment = self._get(http, f"socialActions/{enc(post)}/comments/{comment_id}")
+        if isinstance(comment, dict) and not (comment.get("commentUrn") or comment.get("$URN")):
+            comment = {**comment, "commentUrn": notice.target}
+        return parse_comment_mention(comment, post_urn=notice.source_post or obj)
+
+    def _keep(self, notice: MentionNotice, result: PollResult, read: Callable[[], Mention | None]) -> None:
+        """Run `read()` for one notice: keep its mention, or set the notice aside with the reason."""
+        try:
+            mention = read()
+        except PayloadInvalid as exc:
+            result.rejected.append(exc)
+            return
+        except RequestRejected as exc:
+            result.rejected.append(_unreadable(notice, exc.message))
+            return
+        if mention is not None and mention.author_handle != self.org_urn:
+            result.mentions.append(mention)
 
     def _read_posts(self, http: SourceHttp, since: datetime, result: PollResult) -> list[OwnPost]:
         posts: list[OwnPost] = []
@@ -407,7 +658,7 @@ class LinkedInConnector(Connector):
                     logger.info("source %s: reply %s already exists; not posting again", self.name, idempotency_key)
                     return item.external_id
         body = {"actor": self.org_urn, "object": ref["object"], "message": {"text": text}, "parentComment": target}
-        answer = once(http).post_json(f"{self.base_url}/socialActions/{enc(target)}/comments", json=body,
+        answer = http.without_retries().post_json(f"{self.base_url}/socialActions/{enc(target)}/comments", json=body,
                                       headers=self._headers())
         data = answer.data if isinstance(answer.data, dict) else {}
         new_id = _opt_str(data.get("commentUrn")) or _opt_str(data.get("$URN")) or answer.headers.get("x-restli-id")
@@ -418,6 +669,45 @@ class LinkedInConnector(Connector):
     def hide(self, mention: MentionRef, *, http: SourceHttp, idempotency_key: str) -> None:
         """LinkedIn's API cannot hide a member's comment (only delete the organization's own)."""
         raise NotSupported(self.name, "LinkedIn does not let a Page hide comments through its API")
+
+
+def _ms(moment: datetime) -> int:
+    return int((moment - EPOCH) / timedelta(milliseconds=1))
+
+
+def _newest(seen: dict[str, int]) -> dict[str, int]:
+    """The `MAX_SEEN_MENTIONS` newest entries: the cursor stays small whatever a burst brings."""
+    return dict(sorted(seen.items(), key=lambda kv: (kv[1], kv[0]))[-MAX_SEEN_MENTIONS:])
+
+
+def _unreadable(notice: MentionNotice, why: str) -> PayloadInvalid:
+    return PayloadInvalid(NETWORK, f"{notice.action} {notice.target[:100]} could not be read ({why})",
+                          item=notice.raw)
+
+
+def _notifications_refused(source: str) -> Callable[[httpx.Response], None]:
+    """403 on the notifications finder: the token lacks `rw_organization_admin`; say so, then pause."""
+
+    def inspect(response: httpx.Response) -> None:
+        if response.status_code == 403:
+            raise AuthFailed(source, "reading @mentions (organizationalEntityNotifications) answered 403: the token "
+                             "needs rw_organization_admin as a Page ADMINISTRATOR, or set mentions: false",
+                             status=403)
+
+    return inspect
+
+
+def _item_refused(source: str) -> Callable[[httpx.Response], None]:
+    """403/404 on one mentioning post or comment concerns that item (private, deleted), not the credentials."""
+
+    def inspect(response: httpx.Response) -> None:
+        if response.status_code in (403, 404, 410):
+            body = json_body(response)
+            message = body.get("message") if isinstance(body, dict) else None
+            detail = f": {message[:160]}" if isinstance(message, str) and message else ""
+            raise RequestRejected(source, f"{response.status_code}{detail}", status=response.status_code)
+
+    return inspect
 
 
 def _ref(mention: MentionRef) -> dict[str, Any]:

@@ -29,14 +29,26 @@ import hmac
 import json
 import logging
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
 from pydantic import Field, SecretStr
 
-from monitors.sources.base import AuthFailed, ConnectorOptions, PayloadInvalid, RateLimited
+from monitors.sources.base import (
+    AuthFailed,
+    ConnectorOptions,
+    Mention,
+    Page,
+    PayloadInvalid,
+    PollResult,
+    RateLimited,
+    SourceError,
+    parse_iso_time,
+)
 from monitors.sources.http import SourceHttp
-from monitors.sources.kit import guarded, json_body, once
+from monitors.sources.kit import EPOCH, is_fatal, json_body
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +60,7 @@ DEFAULT_THROTTLE_S = 600.0
 THROTTLE_CODES = frozenset({4, 17, 32, 613, 80001, 80002, 80003, 80004, 80005, 80006, 80008, 80009, 80014})
 AUTH_CODES = frozenset({102, 190})
 USAGE_HEADERS = ("x-app-usage", "x-page-usage", "x-ad-account-usage")
+MAX_WEBHOOK_CHANGES = 100
 
 
 class GraphOptions(ConnectorOptions):
@@ -59,6 +72,8 @@ class GraphOptions(ConnectorOptions):
     max_pages: int = Field(default=10, ge=1, le=100, description="page budget per edge per poll")
     # Insights metric names change between Graph versions (Meta retired several in 2025): opt in by name.
     impressions_metric: str | None = Field(default=None, pattern=r"^[a-z_]{1,64}$")
+    # Webhooks (`/hooks/meta/<source>`): the token typed into the app dashboard, checked at subscription.
+    verify_token: SecretStr | None = None
 
 
 def usage(headers: httpx.Headers) -> tuple[float, float | None]:
@@ -138,7 +153,7 @@ class Graph:
         self._headers = {"Authorization": f"Bearer {token}"}
         self._proof = (hmac.new(options.app_secret.get_secret_value().encode(), token.encode(), hashlib.sha256)
                        .hexdigest() if options.app_secret else None)
-        self.http = guarded(http, inspector(source))
+        self.http = http.inspecting(inspector(source))
 
     def _params(self, params: Mapping[str, Any] | None) -> dict[str, Any]:
         merged = dict(params or {})
@@ -150,8 +165,8 @@ class Graph:
         return self.http.get_json(f"{self.root}/{path}", params=self._params(params), headers=self._headers).data
 
     def post_once(self, path: str, data: Mapping[str, Any]) -> Any:
-        """POST without transport retries (see `kit.once`); the caller checks for a prior effect first."""
-        return once(self.http).post_json(f"{self.root}/{path}", params=self._params(None), data=dict(data),
+        """POST without transport retries; the caller checks for a prior effect first."""
+        return self.http.without_retries().post_json(f"{self.root}/{path}", params=self._params(None), data=dict(data),
                                          headers=self._headers).data
 
     def pages(self, path: str, params: Mapping[str, Any], *, max_pages: int,
@@ -166,6 +181,34 @@ class Graph:
             yield page, after
             if not after:
                 return
+
+
+def read_comment_pages(graph: Graph, path: str, params: Mapping[str, Any], *, max_pages: int,
+                       parse: Callable[[Any], Page], result: PollResult, what: str) -> tuple[list[Mention], bool]:
+    """Every comment on the pages of `path` (each once, in order), and whether the last page was reached.
+
+    A page that is not JSON or not a Graph list is set aside and ends the read (the object is read again
+    next poll); an object Graph refuses (deleted since it was listed, not moderatable) is logged and
+    skipped, so it does not stop the others; throttling, token errors and outages are raised.
+    """
+    seen: dict[str, Mention] = {}
+    finished = False
+    try:
+        for payload, after in graph.pages(path, params, max_pages=max_pages):
+            page = parse(payload)
+            result.rejected.extend(page.rejected)
+            for mention in page.mentions:
+                seen.setdefault(mention.external_id, mention)
+            finished = after is None
+    except PayloadInvalid as exc:
+        result.rejected.append(exc)
+        finished = False
+    except SourceError as exc:
+        if is_fatal(exc):
+            raise
+        finished = False
+        logger.warning("source %s: skipped the comments of %s: %s", graph.source, what, exc.message)
+    return list(seen.values()), finished
 
 
 def next_after(page: Any) -> str | None:
@@ -186,6 +229,24 @@ def data_list(network: str, page: Any) -> list[Any]:
     if not isinstance(items, list):
         raise PayloadInvalid(network, "data is missing or not a list", item=page)
     return items
+
+
+def graph_object(network: str, item: Any, *, what: str, text: str, time: str) -> tuple[str, str, datetime]:
+    """The id, text and creation time every Graph object a connector reads must have (a missing text is "").
+
+    Raises:
+        PayloadInvalid: `item` is not an object, has no string id, a `text` field that is not a string, or
+            no valid `time` (each reason names `what` and the id).
+    """
+    if not isinstance(item, dict):
+        raise PayloadInvalid(network, f"{what} is {type(item).__name__}, not an object", item=item)
+    ident = item.get("id")
+    if not isinstance(ident, str) or not ident:
+        raise PayloadInvalid(network, f"{what} has no string id", item=item)
+    value = item.get(text, "")
+    if not isinstance(value, str):
+        raise PayloadInvalid(network, f"{what} {ident} {text} is not a string", item=item)
+    return ident, value, parse_iso_time(network, item.get(time), item, what=f"{what} {ident} {time}")
 
 
 def summary_count(value: Any) -> int | None:
@@ -214,3 +275,77 @@ def signature_valid(secret: str, body: bytes, header: str | None) -> bool:
         return False
     expected = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
     return hmac.compare_digest(expected.encode(), header[len("sha256="):].strip().lower().encode())
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookChange:
+    """One `entry[].changes[]` of a Meta webhook delivery that a connector acts on."""
+
+    field: str
+    value: dict[str, Any]
+    account_id: str | None  # the entry's `id`: the Page or Instagram account the change concerns
+    time: datetime | None
+
+
+def webhook_changes(network: str, payload: Any, *, object_name: str,
+                    fields: frozenset[str]) -> tuple[list[WebhookChange], list[PayloadInvalid]]:
+    """Split a delivery (`{"object": <object_name>, "entry": [{"id", "time", "changes": [...]}]}`) into changes.
+
+    Only `fields` are kept; other fields are ignored (not rejected). At most `MAX_WEBHOOK_CHANGES` are read.
+
+    Raises:
+        PayloadInvalid: the delivery is not a webhook payload for `object_name` at all.
+    """
+    if not isinstance(payload, dict) or payload.get("object") != object_name or not isinstance(
+            payload.get("entry"), list):
+        raise PayloadInvalid(network, f'expected {{"object": "{object_name}", "entry": [...]}}', item=payload)
+    changes: list[WebhookChange] = []
+    rejected: list[PayloadInvalid] = []
+    for entry in payload["entry"]:
+        if not isinstance(entry, dict) or not isinstance(entry.get("changes"), list):
+            rejected.append(PayloadInvalid(network, "webhook entry has no changes list", item=entry))
+            continue
+        stamp = entry.get("time")
+        when = None
+        if isinstance(stamp, int) and not isinstance(stamp, bool) and 0 < stamp < 32_503_680_000_000:
+            # Meta sends seconds; some deliveries have been seen in milliseconds.
+            when = EPOCH + timedelta(seconds=stamp if stamp < 10_000_000_000 else stamp / 1000)
+        account = entry.get("id")
+        account_id = account if isinstance(account, str) and account else None
+        for change in entry["changes"]:
+            if not isinstance(change, dict) or not isinstance(change.get("value"), dict):
+                rejected.append(PayloadInvalid(network, "webhook change has no value object", item=change))
+            elif change.get("field") in fields:
+                changes.append(WebhookChange(str(change["field"]), change["value"], account_id, when))
+    if len(changes) > MAX_WEBHOOK_CHANGES:
+        rejected.append(PayloadInvalid(network, f"delivery has {len(changes)} changes; only the first "
+                                       f"{MAX_WEBHOOK_CHANGES} are read", item=None))
+        changes = changes[:MAX_WEBHOOK_CHANGES]
+    return changes, rejected
+
+
+def handle_changes(network: str, changes: list[WebhookChange], rejected: list[PayloadInvalid], *, account_id: str,
+                   account_option: str, read: Callable[[WebhookChange], Mention | None]) -> PollResult:
+    """Turn a delivery's changes into mentions with `read` (None: nothing to ingest), one change at a time.
+
+    A change for another account, one `read` finds malformed, or one the Graph API refuses is set aside
+    with its value; throttling, token errors and Graph outages are raised, so the webhook route answers
+    503 and Meta delivers the whole delivery again later (the store drops what was already ingested).
+    """
+    result = PollResult(mentions=[], cursor={}, rejected=list(rejected))
+    for change in changes:
+        try:
+            if change.account_id and change.account_id != account_id:
+                raise PayloadInvalid(network, f"delivery is for account {change.account_id[:32]}, "
+                                     f"not this source's {account_option}", item=change.value)
+            mention = read(change)
+            if mention is not None:
+                result.mentions.append(mention)
+        except PayloadInvalid as exc:
+            result.rejected.append(exc)
+        except SourceError as exc:
+            if is_fatal(exc):
+                raise
+            result.rejected.append(PayloadInvalid(network, f"mention could not be fetched: {exc.message}",
+                                                  item=change.value))
+    return result
