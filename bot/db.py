@@ -30,11 +30,27 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         @event.listens_for(engine, "begin")
         def _begin(conn: Any) -> None:
             # IMMEDIATE takes the write lock up front: a deferred transaction that reads then writes fails
-            # at once (SQLITE_BUSY, no waiting) when another writer got in between.
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # at once (SQLITE_BUSY, no waiting) when another writer got in between. Reports only read: a
+            # deferred transaction reads a WAL snapshot without blocking, or waiting for, any writer.
+            if conn.get_execution_options().get(_READ_ONLY):
+                conn.exec_driver_sql("BEGIN")
+            else:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+_READ_ONLY = "veille_read_only"
+
+
+def reader(engine: Engine) -> Engine:
+    """The same engine (same pool) for sessions that only read: /kpi, /calendar, charts, exports.
+
+    On SQLite their transactions no longer take the write lock, so a long report never holds up ingestion and
+    several reads run side by side. A write through it fails with SQLITE_BUSY/READONLY rather than racing.
+    """
+    return engine.execution_options(**{_READ_ONLY: True})
 
 
 @contextmanager

@@ -1,11 +1,19 @@
-"""HTTP mode: an ASGI app serving Slack's request URL and a health check, run by uvicorn."""
+"""HTTP mode: an ASGI app serving Slack's request URL, health checks and metrics, run by uvicorn.
+
+- `/livez`: the process answers (liveness: restart it when this fails).
+- `/readyz` (also `/healthz?ready=1`): the database answers and the sources are not all failing (readiness: send
+  it traffic); 503 with the reason as JSON otherwise.
+- `/healthz`: the database answers (the Docker HEALTHCHECK's probe, kept as it was).
+- `/metrics`: Prometheus text format (`bot.metrics`).
+"""
 
 from __future__ import annotations
 
 import logging
 import socket
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import uvicorn
 from slack_bolt import App
@@ -23,8 +31,38 @@ logger = logging.getLogger(__name__)
 MAX_BODY = 1_000_000  # Slack payloads are far smaller; refuse anything bigger before parsing it
 
 
-def build_asgi(app: App | None, engine: Engine, *, extra_routes: Sequence[BaseRoute] = ()) -> Starlette:
-    """Routes: POST /slack/events (commands, actions, events), GET /healthz, and `extra_routes` (webhooks)."""
+def readiness(engine: Engine, sources: Callable[[], Sequence[str]] = list) -> dict[str, Any]:
+    """Whether this replica can do its work: {"ready": bool, "database": bool, "reason": ..., "sources": {...}}.
+
+    `sources` names the polled sources in force; the replica is not ready when every one of them is failing or
+    paused (one failing network is an alert, not a reason to stop serving Slack).
+    """
+    from sqlmodel import Session, col, select
+
+    from bot import models
+
+    names = list(sources())
+    try:
+        with Session(engine) as session:
+            session.exec(select(1)).one()
+            rows = session.exec(select(models.SourceCursor.source, models.SourceCursor.consecutive_failures,
+                                       models.SourceCursor.paused_reason)
+                                .where(col(models.SourceCursor.source).in_(names))).all() if names else []
+    except Exception as exc:  # noqa: BLE001 - any failure means "not reachable"
+        logger.warning("readiness: database unreachable (%s)", type(exc).__name__)
+        return {"ready": False, "database": False, "reason": "database unreachable"}
+    states = {name: "new" for name in names}
+    for name, failures, paused in rows:
+        states[name] = "paused" if paused else "failing" if failures else "ok"
+    if names and all(state in ("failing", "paused") for state in states.values()):
+        return {"ready": False, "database": True, "reason": "every source is failing", "sources": states}
+    return {"ready": True, "database": True, "sources": states}
+
+
+def build_asgi(app: App | None, engine: Engine, *, extra_routes: Sequence[BaseRoute] = (),
+               sources: Callable[[], Sequence[str]] = list, metrics: Any = None) -> Starlette:
+    """Routes: POST /slack/events (commands, actions, events), the health checks, /metrics when `metrics` is given
+    (a `bot.metrics.VeilleMetrics`), and `extra_routes` (webhooks)."""
 
     async def slack_events(request: Request) -> Response:
         assert app is not None
@@ -40,15 +78,35 @@ def build_asgi(app: App | None, engine: Engine, *, extra_routes: Sequence[BaseRo
             with engine.connect() as conn:
                 conn.execute(text("SELECT 1"))
             return True
-        except Exception:
-            logger.exception("health check: database unreachable")
+        except Exception as exc:  # noqa: BLE001 - any failure means "not reachable"
+            # The exception's type only: a driver's message can carry the connection string and its password.
+            logger.warning("health check: database unreachable (%s)", type(exc).__name__)
             return False
 
+    async def readyz(request: Request) -> Response:
+        state = await run_in_threadpool(readiness, engine, sources)
+        body = {"status": "ok" if state.pop("ready") else "error", **state}
+        return JSONResponse(body, status_code=200 if body["status"] == "ok" else 503)
+
     async def healthz(request: Request) -> Response:
+        if request.query_params.get("ready") in ("1", "true", "yes"):
+            return await readyz(request)
         ok = await run_in_threadpool(_database_ok)
         return JSONResponse({"status": "ok" if ok else "error", "database": ok}, status_code=200 if ok else 503)
 
-    routes: list[BaseRoute] = [Route("/healthz", healthz, methods=["GET"])]
+    async def livez(request: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def metrics_text(request: Request) -> Response:
+        from bot.metrics import CONTENT_TYPE
+
+        body = await run_in_threadpool(metrics.render)
+        return Response(body, media_type=CONTENT_TYPE)
+
+    routes: list[BaseRoute] = [Route("/healthz", healthz, methods=["GET"]), Route("/livez", livez, methods=["GET"]),
+                               Route("/readyz", readyz, methods=["GET"])]
+    if metrics is not None:
+        routes.append(Route("/metrics", metrics_text, methods=["GET"]))
     if app is not None:
         routes.append(Route("/slack/events", slack_events, methods=["POST"]))
     routes.extend(extra_routes)

@@ -6,7 +6,7 @@ keys are stable (a mention is unique by network + external id, an outbox row by 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Column, DateTime, Index, Integer, Text, UniqueConstraint
@@ -50,6 +50,9 @@ class Author(SQLModel, table=True):
     followers: int | None = None
     first_seen_at: datetime = _ts()
     last_seen_at: datetime = _ts()
+    # GDPR (bot.services.gdpr, bot.services.retention): set when the handle, name and follower count were
+    # erased (the author asked to be forgotten, or was not seen within the retention period).
+    erased_at: datetime | None = _ts(nullable=True)
 
 
 class Mention(SQLModel, table=True):
@@ -60,6 +63,13 @@ class Mention(SQLModel, table=True):
         UniqueConstraint("network", "external_id", name="uq_mentions_network_external_id"),
         Index("ix_mentions_created_at", "created_at"),
         Index("ix_mentions_status_created_at", "status", "created_at"),
+        # /kpi: one index-only range scan per figure over a period (bot/services/kpi.py).
+        Index("ix_mentions_kpi", "created_at", "subject", "network", "status", "sentiment_label", "author_id",
+              "handled_at"),
+        Index("ix_mentions_kpi_open", "status", "created_at", "subject", "network", "id"),  # open items by owner
+        # Retention finds what is still to purge with a range scan, however many rows were purged before.
+        Index("ix_mentions_text_purge", "text_purged_at", "created_at"),
+        Index("ix_mentions_raw_purge", "raw_purged_at", "created_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -91,12 +101,22 @@ class Mention(SQLModel, table=True):
     rules: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False, server_default="{}"))
     # Set when a member corrected the sentiment; the corrected label replaces sentiment_label.
     sentiment_corrected_by: str | None = Field(default=None, max_length=32)
+    # Competitor listening: the competitor this item is about (SourceConfig.subject); None: the brand. Such items
+    # only feed share of voice: status "listening", no card, no task, and every other KPI leaves them out.
+    subject: str | None = Field(default=None, max_length=100)
+    # GDPR: the author asked to be forgotten (the card shows a tombstone); the text and personal fields, then the
+    # raw payload, expired (bot.services.retention). The row stays, so counts, sentiment and timings stay true.
+    forgotten_at: datetime | None = _ts(nullable=True)
+    text_purged_at: datetime | None = _ts(nullable=True)
+    raw_purged_at: datetime | None = _ts(nullable=True)
 
 
 class Assignment(SQLModel, table=True):
     """Who owns a mention, and why; a reassignment is a new row, so the history stays."""
 
     __tablename__ = "assignments"
+    # /kpi: a mention's active owner read from the index alone.
+    __table_args__ = (Index("ix_assignments_kpi", "mention_id", "active", "owner"),)
 
     id: int | None = Field(default=None, primary_key=True)
     mention_id: int = Field(foreign_key="mentions.id", index=True)
@@ -151,7 +171,11 @@ class CalendarPost(SQLModel, table=True):
     """A planned (or published) brand post in the content calendar."""
 
     __tablename__ = "calendar_posts"
-    __table_args__ = (Index("ix_calendar_posts_scheduled_at", "scheduled_at"),)
+    __table_args__ = (Index("ix_calendar_posts_scheduled_at", "scheduled_at"),
+                      # Reminders and nudges look for scheduled posts by due time.
+                      Index("ix_calendar_posts_status_scheduled_at", "status", "scheduled_at"),
+                      Index("ix_calendar_posts_published_at", "published_at"),
+                      UniqueConstraint("import_uid", name="uq_calendar_posts_import_uid"))
 
     id: int | None = Field(default=None, primary_key=True)
     network: str = Field(max_length=20)
@@ -163,6 +187,16 @@ class CalendarPost(SQLModel, table=True):
     status: str = Field(default="scheduled", max_length=20)  # draft | scheduled | published | cancelled
     external_id: str | None = Field(default=None, max_length=255)
     permalink: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    format: str | None = Field(default=None, max_length=10)  # status | image | video | link
+    # When Veille learnt the post went live (a click, or the connector seeing it): opens the buzz watch window.
+    published_at: datetime | None = _ts(nullable=True)
+    reminded_at: datetime | None = _ts(nullable=True)  # the owner was told it is due soon
+    nudged_at: datetime | None = _ts(nullable=True)  # the owner was told it is overdue
+    created_by: str | None = Field(default=None, max_length=32)
+    updated_by: str | None = Field(default=None, max_length=32)
+    updated_at: datetime | None = _ts(nullable=True)
+    # The UID of the CSV row or ICS event it came from: re-importing the same file updates, never duplicates.
+    import_uid: str | None = Field(default=None, max_length=255)
 
 
 class SourceCursor(SQLModel, table=True):
@@ -374,7 +408,16 @@ class Task(SQLModel, table=True):
     """
 
     __tablename__ = "tasks"
-    __table_args__ = (Index("ix_tasks_open_due", "done_at", "due_at"),)
+    __table_args__ = (Index("ix_tasks_open_due", "done_at", "due_at"),
+                      # /kpi: consistency over the tasks created in a period, breaches over those due in it.
+                      # (covering: the tallies are read from the index alone)
+                      Index("ix_tasks_kpi_created", "created_at", "cancelled", "rule_id", "action", "owner", "done_at",
+                            "due_at"),
+                      Index("ix_tasks_kpi_due", "due_at", "cancelled", "rule_id", "done_at"),
+                      # open tasks (overdue or pending depends on when one asks), by creation and by deadline
+                      Index("ix_tasks_kpi_open_created", "done_at", "cancelled", "created_at", "rule_id", "action",
+                            "owner", "due_at"),
+                      Index("ix_tasks_kpi_open_due", "done_at", "cancelled", "due_at", "rule_id"))
 
     id: int | None = Field(default=None, primary_key=True)
     mention_id: int = Field(foreign_key="mentions.id", index=True)
@@ -398,3 +441,112 @@ class AwayMember(SQLModel, table=True):
 
     user: str = Field(primary_key=True, max_length=32)
     since: datetime = _ts()
+
+
+class CampaignResult(SQLModel, table=True):
+    """One campaign's results for one day (and network, or "all"), pushed by webhook or imported from CSV.
+
+    Unique on (campaign, day, network): a pushed row is the day's total so far, so a re-push replaces
+    it and never adds to it. Spend is kept in cents of `currency` (the workspace's ROI currency), exact
+    on every backend.
+    """
+
+    __tablename__ = "campaign_results"
+    __table_args__ = (UniqueConstraint("campaign", "day", "network", name="uq_campaign_results_campaign_day_network"),
+                      Index("ix_campaign_results_day", "day"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign: str = Field(max_length=100)
+    day: date
+    network: str = Field(default="all", max_length=20)
+    impressions: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, server_default="0"))
+    clicks: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, server_default="0"))
+    conversions: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, server_default="0"))
+    leads: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, server_default="0"))
+    spend_cents: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, server_default="0"))
+    currency: str = Field(default="EUR", max_length=3)
+    source: str = Field(max_length=100)  # the hook's name, or "csv"
+    updated_at: datetime = _ts()
+
+
+class Lease(SQLModel, table=True):
+    """Which replica does a job (`bot.coordination`): held until `expires_at` unless renewed; the token grows
+    at each change of holder, so a write can be fenced against a holder that lost the lease."""
+
+    __tablename__ = "leases"
+
+    name: str = Field(primary_key=True, max_length=200)
+    holder: str = Field(max_length=200)
+    token: int = Field(default=1, sa_column=Column(BigInteger, nullable=False))
+    expires_at: datetime = _ts()
+    acquired_at: datetime = _ts()
+
+
+class GdprRequest(SQLModel, table=True):
+    """Audit of personal-data work: a forget or export request, or a retention purge — who ran it, when, what it
+    touched. The person is named only by a salted hash of network and handle (`bot.services.gdpr.subject_hash`)."""
+
+    __tablename__ = "gdpr_requests"
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=20)  # forget | export | purge
+    network: str | None = Field(default=None, max_length=20)
+    subject_hash: str | None = Field(default=None, max_length=64, index=True)
+    requested_by: str = Field(max_length=100)
+    at: datetime = _ts()
+    counts: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class GdprSalt(SQLModel, table=True):
+    """The installation's random salt for `GdprRequest.subject_hash` (one row), so hashes differ between installs."""
+
+    __tablename__ = "gdpr_salt"
+
+    id: int | None = Field(default=None, primary_key=True)
+    salt: str = Field(max_length=64)
+    created_at: datetime = _ts()
+
+
+class KpiDaily(SQLModel, table=True):
+    """Items per UTC day of creation, subject ('' = the brand), network, sentiment and status: /kpi's rollup.
+
+    Kept exact by database triggers on `mentions` (bot/services/kpi_rollup.py, revision 0006), never by the app.
+    """
+
+    __tablename__ = "kpi_daily"
+    __table_args__ = (Index("ix_kpi_daily_cover", "day", "subject", "network", "sentiment_label", "status", "n"),)
+
+    day: str = Field(primary_key=True, max_length=10)  # 'YYYY-MM-DD' (UTC)
+    subject: str = Field(primary_key=True, max_length=100)
+    network: str = Field(primary_key=True, max_length=20)
+    sentiment_label: str = Field(primary_key=True, max_length=10)
+    status: str = Field(primary_key=True, max_length=20)
+    n: int = 0
+
+
+class KpiResponseDaily(SQLModel, table=True):
+    """The brand's handled items per UTC day of creation, network and first-response minutes (for the median)."""
+
+    __tablename__ = "kpi_response_daily"
+    __table_args__ = (Index("ix_kpi_response_daily_cover", "day", "network", "minutes", "n"),)
+
+    day: str = Field(primary_key=True, max_length=10)
+    network: str = Field(primary_key=True, max_length=20)
+    minutes: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    n: int = 0
+
+
+class KpiTaskDaily(SQLModel, table=True):
+    """Engagement tasks per basis ('created' or 'due'), UTC day of that date, rule, action, owner ('' = none) and
+    state (on_time | late | open | cancelled): /kpi's consistency and breaches rollup, kept by triggers."""
+
+    __tablename__ = "kpi_task_daily"
+    __table_args__ = (Index("ix_kpi_task_daily_cover", "basis", "day", "rule_id", "action", "owner", "state", "n"),)
+
+    basis: str = Field(primary_key=True, max_length=10)
+    day: str = Field(primary_key=True, max_length=10)
+    rule_id: str = Field(primary_key=True, max_length=100)
+    action: str = Field(primary_key=True, max_length=20)
+    owner: str = Field(primary_key=True, max_length=32)
+    state: str = Field(primary_key=True, max_length=10)
+    n: int = 0

@@ -23,8 +23,10 @@ from sqlmodel import Session, col, select
 
 from bot import models
 from bot.clock import Clock
+from bot.coordination import Role
 from bot.db import session_scope
 from bot.flood import FloodPolicy, fold_floods
+from bot.metrics import count_slack_error
 from bot.render.cards import Rendered
 from bot.slack_client import classify
 
@@ -141,12 +143,17 @@ class OutboxSender:
     New messages in a channel are paced (`post_interval`, Slack's ~1 message/s per channel), and when
     a channel's backlog of unposted cards passes `flood.threshold`, near-duplicate cards are folded
     into digest cards (`bot.flood`) — every item stays in the store.
+
+    With several replicas, `role` (the `outbox` lease, `bot.coordination`) lets exactly one of them send:
+    pacing stays per channel, and each claim is fenced by the lease, so a replica that lost it claims nothing.
+    The new holder first turns the rows its predecessor left `sending` into `in_doubt` (`recover`).
     """
 
     def __init__(self, *, engine: Engine, client: WebClient, clock: Clock, render: Renderer,
                  batch_size: int = 200, post_interval: timedelta = timedelta(seconds=1),
-                 flood: FloodPolicy | None = None) -> None:
+                 flood: FloodPolicy | None = None, role: Role | None = None) -> None:
         self._engine = engine
+        self.role = role
         self._client = client
         self._clock = clock
         self._render = render
@@ -175,6 +182,8 @@ class OutboxSender:
         """One pass over the due rows, oldest first, holding back a lane behind a row that must wait."""
         with self._lock:  # one pass at a time in this process: the worker and a handler's wake-up may race
             report = DeliveryReport()
+            if self.role is not None and not self.role():
+                return report  # another replica sends; this one only writes rows
             if self._flood is not None:
                 report.digested = fold_floods(self._engine, self._flood, now=self._clock.now())
             now = self._clock.now()
@@ -237,12 +246,13 @@ class OutboxSender:
                 if parent.ts is None:
                     return False  # the card is not in Slack yet: its history waits behind it
                 thread_ts = parent.ts
-            claimed = session.execute(
-                update(models.OutboxMessage)
-                .where(col(models.OutboxMessage.id) == row.id,
-                       col(models.OutboxMessage.status).in_(("pending", "in_doubt")))
-                .values(status="sending", attempts=models.OutboxMessage.attempts + 1)
-            ).rowcount
+            claim = (update(models.OutboxMessage)
+                     .where(col(models.OutboxMessage.id) == row.id,
+                            col(models.OutboxMessage.status).in_(("pending", "in_doubt")))
+                     .values(status="sending", attempts=models.OutboxMessage.attempts + 1))
+            if self.role is not None:
+                claim = claim.where(self.role.fence())  # refused once another replica holds the outbox
+            claimed = session.execute(claim).rowcount
             if not claimed:
                 return True  # someone else took it
             current = session.get(models.OutboxMessage, row.id)
@@ -271,6 +281,7 @@ class OutboxSender:
             return True
         except Exception as exc:  # noqa: BLE001 - every failure is classified and recorded below
             failure = classify(exc)
+            count_slack_error(self._engine, failure.code)
             # A post whose answer we did not get may still have landed: check before posting again.
             unknown_outcome = ts is None and row.kind != "home" and not _clean_refusal(exc)
             if failure.retryable:
@@ -377,7 +388,8 @@ class OutboxWorker:
         self.idle = threading.Event()
 
     def start(self) -> None:
-        self._sender.recover()
+        if self._sender.role is None:
+            self._sender.recover()  # with a role, the replica that takes the outbox lease recovers (on_acquire)
         self._thread.start()
 
     def wake(self) -> None:

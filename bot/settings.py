@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -19,6 +21,8 @@ class Settings(BaseSettings):
     database_url: str = Field(default="sqlite:///veille.db", alias="DATABASE_URL")
     veille_config: str = Field(default="veille.yaml", alias="VEILLE_CONFIG")
     log_level: str = Field(default="INFO", alias="VEILLE_LOG_LEVEL")
+    # json: one object per line (default of `veille run`); text: human-readable (default elsewhere).
+    log_format: Literal["json", "text"] | None = Field(default=None, alias="LOG_FORMAT")
 
     def require_slack(self) -> tuple[str, str]:
         """Return (bot token, signing secret) or raise naming what is missing."""

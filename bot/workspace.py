@@ -91,6 +91,9 @@ class SourceConfig(Strict):
     engagement_days: int = Field(default=14, ge=0, le=365)
     # Network-specific settings (account ids, credentials as ${VAR} references); each source validates its own.
     options: dict[str, Any] = Field(default_factory=dict)
+    # Competitor listening: the name (from brand.competitors) this source watches. Its items are stored with that
+    # subject for share of voice, never carded nor tasked, and left out of every other KPI. None: the brand.
+    subject: str | None = Field(default=None, min_length=1, max_length=100)
 
 
 class EscalationLevel(Strict):
@@ -153,13 +156,64 @@ class Triage(Strict):
         return {name: [_slack_user(u) for u in users] for name, users in value.items()}
 
 
+ObjectiveMetric = Literal["posts_per_day", "avg_likes", "response_rate", "median_first_response_min",
+                          "net_sentiment", "volume", "share_of_voice", "ctr", "conversion_rate", "cost_per_lead"]
+# Metrics where a smaller figure is the better one: the verdict compares the other way round.
+LOWER_IS_BETTER = frozenset({"median_first_response_min", "cost_per_lead"})
+
+
 class Objective(Strict):
+    """A SMART objective: `metric` reaches `target` (on `network`, for posts of `format`) by `deadline`.
+
+    Rates are fractions (response_rate 0.8 = 80 %), net_sentiment is in -1..1, volume and posts_per_day are per
+    day. Measured over the /kpi period; the verdict rule is in bot/services/kpi_objectives.py.
+    "Instagram: a photo every 2 days" is `metric: posts_per_day, target: 0.5, network: instagram, format: image`.
+    """
+
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
     title: str
-    metric: Literal["posts_per_day", "avg_likes", "response_rate", "median_first_response_min", "net_sentiment"]
+    metric: ObjectiveMetric
     target: float
     network: str | None = None
+    format: Literal["status", "image", "video", "link"] | None = None
     deadline: date | None = None
+
+    @field_validator("network")
+    @classmethod
+    def _network(cls, value: str | None) -> str | None:
+        if value is not None and value not in NETWORKS:
+            raise ValueError(f"unknown network {value!r}; expected one of {', '.join(NETWORKS)}")
+        return value
+
+    @model_validator(mode="after")
+    def _format_for_posts(self) -> Objective:
+        if self.format is not None and self.metric not in ("posts_per_day", "avg_likes"):
+            raise ValueError("format only applies to posts_per_day and avg_likes")
+        return self
+
+    @property
+    def lower_is_better(self) -> bool:
+        return self.metric in LOWER_IS_BETTER
+
+
+class KpiConfig(Strict):
+    """The weekly KPI digest: where and when (local time in `timezone`, default the brand's)."""
+
+    digest_channel: str | None = None  # default: channels.alerts, else channels.triage
+    digest_day: Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"] = "monday"
+    digest_time: str = Field(default="09:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    timezone: str | None = None
+    enabled: bool = True
+
+    @field_validator("digest_channel")
+    @classmethod
+    def _channel(cls, value: str | None) -> str | None:
+        return Channels._channel(value)  # type: ignore[operator]
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str | None) -> str | None:
+        return Brand._known_zone(value) if value is not None else None  # type: ignore[operator]
 
 
 class SentimentConfig(Strict):
@@ -180,6 +234,67 @@ class SentimentConfig(Strict):
         return value
 
 
+RoiMetric = Literal["ctr", "conversion_rate", "cost_per_lead"]
+
+
+class RoiHook(Strict):
+    """A sender of campaign results (`POST /hooks/roi/<name>`), signed with its own secret."""
+
+    secret: str = Field(description="shared HMAC secret, as ${VAR}")
+
+
+class RoiConfig(Strict):
+    """Campaign ROI (`/kpi roi`): who may push results, their currency, and per-campaign targets.
+
+    Targets use the objectives' units: ctr and conversion_rate are fractions (0.02 = 2 %), cost_per_lead is
+    in `currency`. Workspace-wide targets are `objectives:` with those metric names.
+    """
+
+    currency: str = Field(default="EUR", pattern=r"^[A-Z]{3}$")  # every spend is in this currency
+    hooks: dict[str, RoiHook] = Field(default_factory=dict)
+    objectives: dict[str, dict[RoiMetric, float]] = Field(default_factory=dict)  # campaign -> metric -> target
+
+    @field_validator("hooks")
+    @classmethod
+    def _hook_names(cls, value: dict[str, RoiHook]) -> dict[str, RoiHook]:
+        for name in value:
+            if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,63}", name):
+                raise ValueError(f"hook name {name!r}: use lowercase letters, digits, - and _ (it is in the URL)")
+        return value
+
+
+class BadHour(Strict):
+    """When an hour of the day counts as one that performs badly (engagement on our own posts)."""
+
+    lookback_days: int = Field(default=90, ge=7, le=365)
+    min_posts: int = Field(default=3, ge=1)  # posts an hour needs before it is judged
+    min_hours: int = Field(default=3, ge=2)  # hours with enough posts before any hour is judged
+    ratio: float = Field(default=0.5, gt=0, lt=1)  # bad: average below this share of the median hour's
+
+
+class CalendarConfig(Strict):
+    """The content calendar's warnings and reminders."""
+
+    min_gap_h: float = Field(default=3.0, ge=0, le=72)  # two posts on one network closer than this: warned
+    reminder_before_min: int = Field(default=60, ge=0, le=7 * 24 * 60)  # DM the owner this long before
+    overdue_after_min: int = Field(default=30, ge=0, le=7 * 24 * 60)  # then nudge if still not published
+    promo_max_share: float = Field(default=0.2, ge=0, le=1)  # the 80/20 rule
+    bad_hour: BadHour = Field(default_factory=BadHour)
+
+
+class Retention(Strict):
+    """How long personal data is kept, in days (0 or null: kept until forgotten). `bot.services.retention` purges
+    what is older; counts, sentiment, rules decisions, timings and tasks are always kept, so /kpi does not change.
+
+    `raw_days`: the networks' raw payloads (mentions, items set aside, own posts' raw copies).
+    `text_days`: texts and personal fields (text, permalink, reply drafts, handles of authors not seen since).
+    """
+
+    raw_days: int | None = Field(default=30, ge=0, le=36500)
+    text_days: int | None = Field(default=365, ge=0, le=36500)
+    batch_size: int = Field(default=1000, ge=10, le=100_000)  # rows per transaction
+
+
 class Workspace(Strict):
     """The whole `veille.yaml`."""
 
@@ -197,6 +312,10 @@ class Workspace(Strict):
     triage: Triage = Field(default_factory=Triage)
     objectives: list[Objective] = Field(default_factory=list)
     sentiment: SentimentConfig = Field(default_factory=SentimentConfig)
+    kpi: KpiConfig = Field(default_factory=KpiConfig)
+    roi: RoiConfig = Field(default_factory=RoiConfig)
+    calendar: CalendarConfig = Field(default_factory=CalendarConfig)
+    retention: Retention = Field(default_factory=Retention)
 
     _admins = field_validator("admins")(lambda cls, v: [_slack_user(u) for u in v])
 
@@ -214,7 +333,23 @@ class Workspace(Strict):
             dupes = sorted({n for n in names if names.count(n) > 1})
             if dupes:
                 raise ValueError(f"{label}: duplicate name(s) {', '.join(dupes)}; each must be unique")
+        for source in self.sources:
+            if source.subject is not None and source.subject not in self.brand.competitors:
+                raise ValueError(f"sources: '{source.name}' listens to {source.subject!r}, which is not in "
+                                 "brand.competitors; add it there (share of voice compares the same names)")
         return self
+
+    def subject_of(self, source: str) -> str | None:
+        """The competitor a source listens to, or None when its items are about the brand."""
+        return next((s.subject for s in self.sources if s.name == source), None)
+
+    @property
+    def kpi_channel(self) -> str:
+        return self.kpi.digest_channel or self.channels.alerts or self.channels.triage
+
+    @property
+    def kpi_timezone(self) -> str:
+        return self.kpi.timezone or self.brand.timezone
 
     def responsibility(self, name: str | None) -> Responsibility | None:
         return next((r for r in self.responsibilities if r.name == name), None)

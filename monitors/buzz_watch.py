@@ -12,7 +12,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func
+from sqlalchemy import and_, func, or_
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -67,7 +67,8 @@ class BuzzWatch:
         if self._last is None:
             start = bucket_floor(now - self._warmup, bucket)
             with Session(self._engine) as session:
-                first = session.exec(select(func.min(models.Mention.created_at))).one()
+                first = session.exec(select(func.min(models.Mention.created_at))
+                                     .where(col(models.Mention.subject).is_(None))).one()
             if first is None:
                 return 0
             self._last = max(start, bucket_floor(first, bucket)) - bucket
@@ -90,7 +91,9 @@ class BuzzWatch:
         with Session(self._engine) as session:
             rows = session.exec(select(models.Mention.network, models.Mention.sentiment_label,
                                        models.Mention.calendar_post_id, func.count())
-                                .where(col(models.Mention.created_at) >= start, col(models.Mention.created_at) < end)
+                                .where(col(models.Mention.created_at) >= start, col(models.Mention.created_at) < end,
+                                       # a competitor's bad buzz is theirs: it must not page our on-call
+                                       col(models.Mention.subject).is_(None))
                                 .group_by(models.Mention.network, models.Mention.sentiment_label,
                                           models.Mention.calendar_post_id)).all()
         total = negative = 0
@@ -110,16 +113,26 @@ class BuzzWatch:
         return BucketCounts(total=total, negative=negative, by_network=networks, by_post=posts)
 
     def _note_publications(self, start: datetime, end: datetime) -> None:
+        """Open the watch window of posts that went live: when marked published (`published_at`), else as planned.
+
+        A post marked published a little late (after its bucket was decided) is still noted while its window
+        lasts: the detector watches from `published_at`, whenever it learns of it.
+        """
+        since = start - self.config.publication.window
+        post = models.CalendarPost
         with Session(self._engine) as session:
-            posts = session.exec(select(models.CalendarPost).where(
-                models.CalendarPost.status == "published", col(models.CalendarPost.scheduled_at) >= start,
-                col(models.CalendarPost.scheduled_at) < end)).all()
-        for post in posts:
-            if post.id is not None and post.id not in self._posts_seen:
-                self._posts_seen.add(post.id)
-                self.detector.note_publication(Publication(post_id=str(post.id), published_at=post.scheduled_at,
-                                                           network=post.network, title=post.title,
-                                                           permalink=post.permalink))
+            posts = session.exec(select(post).where(
+                post.status == "published",
+                or_(and_(col(post.published_at) >= since, col(post.published_at) < end),
+                    and_(col(post.published_at).is_(None), col(post.scheduled_at) >= since,
+                         col(post.scheduled_at) < end)))).all()
+        for row in posts:
+            if row.id is not None and row.id not in self._posts_seen:
+                self._posts_seen.add(row.id)
+                self.detector.note_publication(Publication(post_id=str(row.id),
+                                                           published_at=row.published_at or row.scheduled_at,
+                                                           network=row.network, title=row.title,
+                                                           permalink=row.permalink))
 
     def _apply(self, event: EpisodeEvent, now: datetime) -> int:
         episode, decision = event.episode, event.decision
@@ -129,7 +142,8 @@ class BuzzWatch:
             rows = session.exec(select(models.Mention, models.Author).join(
                 models.Author, models.Author.id == models.Mention.author_id)  # type: ignore[arg-type]
                 .where(col(models.Mention.created_at) >= window_start,
-                       col(models.Mention.created_at) < decision.bucket_start + bucket)).all()
+                       col(models.Mention.created_at) < decision.bucket_start + bucket,
+                       col(models.Mention.subject).is_(None))).all()
             tier_min = min(self._workspace.influencers.tiers.values()) if self._workspace.influencers.tiers else None
             items = [_Item(text=m.text, author=a.handle, network=m.network, negative=m.sentiment_label == "negative",
                            followers=a.followers, mention_id=m.id or 0,

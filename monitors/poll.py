@@ -30,6 +30,7 @@ import httpx
 from sqlmodel import Session
 
 from bot import models
+from bot.coordination import LeaseLost
 from bot.db import session_scope
 from bot.deps import Deps
 from bot.messages import t
@@ -61,7 +62,8 @@ class ScheduledSource:
 
 @dataclass(slots=True)
 class PollOutcome:
-    """What one `poll_once` did: `status` is ok, paused, waiting, rate_limited, auth_failed or failed."""
+    """What one `poll_once` did: `status` is ok, paused, waiting, rate_limited, auth_failed, failed or lost
+    (another replica took the source over mid-poll)."""
 
     source: str
     status: str
@@ -90,8 +92,14 @@ def load_cursor(text: str | None) -> dict[str, Any]:
 
 def poll_once(deps: Deps, *, name: str, source: Connector, every_s: float | None = None,
               http: SourceHttp | None = None, config_hash: str | None = None,
-              rng: Callable[[], float] = random.random) -> PollOutcome:
-    """Poll `source` once if it is due, and store what it found with its new cursor and health."""
+              rng: Callable[[], float] = random.random,
+              guard: Callable[[Session], None] | None = None) -> PollOutcome:
+    """Poll `source` once if it is due, and store what it found with its new cursor and health.
+
+    `guard` runs first inside the storing transaction (the replicas' per-source lease, `bot.coordination`):
+    if it raises, nothing is stored and the cursor does not move, so a replica that lost the source while
+    polling never writes over the new holder's progress.
+    """
     config_hash = config_hash or source.config_fingerprint()
     now = deps.clock.now()
     with Session(deps.engine) as session:
@@ -139,6 +147,8 @@ def poll_once(deps: Deps, *, name: str, source: Connector, every_s: float | None
 
     try:
         with _writer(deps), session_scope(deps.engine) as session:
+            if guard is not None:
+                guard(session)
             ingest = ingest_page(session, result, source=name, workspace=deps.workspace, scorer=deps.scorer,
                                  now=now, rules=deps.rules)
             row = session.get(models.SourceCursor, name) or models.SourceCursor(source=name)
@@ -148,6 +158,9 @@ def poll_once(deps: Deps, *, name: str, source: Connector, every_s: float | None
             row.not_before = None
             row.next_poll_at = now + timedelta(seconds=every_s) if every_s else None
             session.add(row)
+    except LeaseLost:
+        logger.warning("source %s: another replica took this source over; this poll's page was not stored", name)
+        return PollOutcome(name, "lost", cursor=cursor)
     except Exception as exc:
         # Nothing was stored and the cursor did not move: the next poll fetches the same items again.
         _failed(deps, name, source, f"could not store the batch: {type(exc).__name__}", now=now, every_s=every_s,

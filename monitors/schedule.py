@@ -12,6 +12,7 @@ from apscheduler.events import EVENT_SCHEDULER_SHUTDOWN
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from bot.coordination import Coordinator
 from bot.deps import Deps
 from monitors.poll import ScheduledSource, make_http_client, poll_once
 from monitors.sources.http import SourceHttp
@@ -37,18 +38,24 @@ def job(job_id: str, body: Callable[[], Any]) -> Callable[[], None]:
     return run
 
 
-def build_scheduler(deps: Deps, sources: list[ScheduledSource]) -> BackgroundScheduler:
-    """A scheduler with one poll job per source (not started); polls run concurrently in a thread pool."""
+def build_scheduler(deps: Deps, sources: list[ScheduledSource],
+                    coordinator: Coordinator | None = None) -> BackgroundScheduler:
+    """A scheduler with one poll job per source (not started); polls run concurrently in a thread pool.
+
+    With a `coordinator`, each source is polled under its lease `poll:<name>`: every replica schedules every
+    source, only the lease holder polls it, and a dead holder's sources are taken over when their lease expires.
+    """
     threads = max(10, min(MAX_POLL_THREADS, len(sources) + 4))
     scheduler = BackgroundScheduler(timezone="UTC", executors={"default": ThreadPoolExecutor(threads)})
     client: httpx.Client | None = make_http_client() if any(s.source.uses_http for s in sources) else None
     for item in sources:
         job_id = f"poll:{item.name}"
         http = SourceHttp(client, source=item.name, network=item.source.network) if client is not None else None
+        role = coordinator.role(job_id) if coordinator is not None else None
         scheduler.add_job(
-            job(job_id, lambda item=item, http=http: poll_once(
+            job(job_id, lambda item=item, http=http, role=role: (role is None or role()) and poll_once(
                 deps, name=item.name, source=item.source, every_s=item.every_s, http=http,
-                config_hash=item.fingerprint)),
+                config_hash=item.fingerprint, guard=role.guard if role is not None else None)),
             "interval", seconds=item.every_s, id=job_id, replace_existing=True, coalesce=True, max_instances=1,
             next_run_time=None if item.every_s <= 0 else datetime.now(UTC),
         )

@@ -396,6 +396,7 @@ class FuzzyIndex(Generic[T]):
     cache_size: int = 200_000
     _terms: list[tuple[str, str, int, T]] = field(default_factory=list)  # normalized, as written, threshold, payload
     _by_length: dict[int, list[int]] = field(default_factory=dict)
+    _choices: dict[int, list[str]] = field(default_factory=dict)  # the candidates' normalized terms, per length
     _floor: int = 100
     _cache: dict[str, list[tuple[int, float]]] = field(default_factory=dict)
 
@@ -411,6 +412,7 @@ class FuzzyIndex(Generic[T]):
         slack = int(len(word) * (100 - threshold) / max(threshold, 1)) + 1
         for n in range(max(1, len(word) - slack), len(word) + slack + 1):
             self._by_length.setdefault(n, []).append(len(self._terms) - 1)
+            self._choices.setdefault(n, []).append(word)
         return True
 
     def hits(self, word: str) -> list[tuple[int, float]]:
@@ -421,7 +423,7 @@ class FuzzyIndex(Generic[T]):
         found = []
         candidates = self._by_length.get(len(word))
         if candidates and len(word) >= self.min_length and word.isalpha():
-            for _, score, pos in process.extract(word, [self._terms[i][0] for i in candidates], scorer=fuzz.ratio,
+            for _, score, pos in process.extract(word, self._choices[len(word)], scorer=fuzz.ratio,
                                                  score_cutoff=self._floor, limit=None):
                 index = candidates[pos]
                 if score >= self._terms[index][2]:

@@ -22,6 +22,8 @@ ROOT = Path(__file__).resolve().parent.parent
 DOCKERFILE = ROOT / "Dockerfile"
 DOCKERIGNORE = ROOT / ".dockerignore"
 COMPOSE = ROOT / "docker-compose.yml"
+REPLICAS = ROOT / "compose.replicas.yaml"
+CADDYFILE = ROOT / "deploy" / "Caddyfile"
 MANIFEST = ROOT / "slack-app-manifest.yaml"
 PYPROJECT = ROOT / "pyproject.toml"
 
@@ -141,6 +143,47 @@ def test_compose_file() -> None:
     assert host and host.group(1) == "postgres", f"DATABASE_URL should point at the postgres service: {url}"
     assert veille["depends_on"]["postgres"]["condition"] == "service_healthy"
     assert "healthcheck" in services["postgres"]
+
+
+def _env(service: dict) -> dict[str, str]:
+    env = service.get("environment") or {}
+    return dict(item.split("=", 1) for item in env) if isinstance(env, list) else env
+
+
+def test_replicas_compose_file() -> None:
+    """Two replicas of the image on one PostgreSQL, only reachable through the load balancer."""
+    compose = yaml.safe_load(REPLICAS.read_text(encoding="utf-8"))  # YAML merge keys (<<) are resolved here
+    services = compose["services"]
+    replicas = {name: s for name, s in services.items() if "veille" in " ".join(s.get("command") or [])}
+    assert set(replicas) == {"veille-a", "veille-b"}, sorted(services)
+    assert "healthcheck" in services["postgres"]
+    for name, replica in replicas.items():
+        assert replica["build"] == "." and replica["image"] == "veille:latest", name
+        env = _env(replica)
+        assert {"SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "DATABASE_URL", "VEILLE_CONFIG"} <= set(env), name
+        host = re.search(r"@([^:/@]+)(?::\d+)?/[^@]*$", env["DATABASE_URL"])
+        assert env["DATABASE_URL"].startswith("postgresql+psycopg://") and host and host.group(1) == "postgres"
+        assert float(env["VEILLE_LEASE_TTL_S"]) > 0
+        assert replica["depends_on"]["postgres"]["condition"] == "service_healthy"
+        # HTTP mode on all interfaces, so the balancer reaches it; no port of its own on the host.
+        command = replica["command"]
+        assert command[:2] == ["veille", "run"] and command[command.index("--host") + 1] == "0.0.0.0"
+        port = command[command.index("--port") + 1]
+        assert "ports" not in replica, f"{name} should only be reached through the load balancer"
+        assert "/healthz" in " ".join(replica["healthcheck"]["test"]), name
+        assert replica["volumes"][0]["target"] == _env(replica)["VEILLE_CONFIG"]
+    balancer = services["lb"]
+    assert set(balancer["depends_on"]) == set(replicas)
+    assert balancer["ports"] == [f"{port}:{port}"]
+    mounts = {v.split(":")[1]: v.split(":")[0] for v in balancer["volumes"]}
+    assert (ROOT / mounts["/etc/caddy/Caddyfile"]).resolve() == CADDYFILE
+    assert "/healthz" in " ".join(balancer["healthcheck"]["test"])
+    caddy = CADDYFILE.read_text(encoding="utf-8")
+    upstreams = re.search(r"reverse_proxy\s+([^{]+)\{", caddy)
+    assert upstreams and set(upstreams.group(1).split()) == {f"{name}:{port}" for name in replicas}
+    assert re.search(r"^\s*health_uri /healthz$", caddy, re.M)
+    assert re.search(rf"^:{port} \{{", caddy, re.M), "the balancer listens on the published port"
+    assert "postgres-data" in compose["volumes"]
 
 
 def test_slack_manifest() -> None:

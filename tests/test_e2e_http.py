@@ -109,9 +109,9 @@ class TestCommands:
         answer = slash(bot, fake_slack, "/kpi")
         text = str(answer["blocks"])
         assert answer["response_type"] == "ephemeral"
-        assert "*100* items" in text  # all 100 happened within the last 7 days
-        assert "*100* open (0 handled)" in text
-        assert "X 100" in text
+        assert "*Volume:* *100* items" in text  # all 100 happened within the last 7 days
+        assert "response rate *0%* (0 of 100)" in text  # none handled yet
+        assert "By network: X 100" in text
 
     def test_calendar_lists_upcoming_posts_from_the_database(self, bot, fake_slack, clock) -> None:
         with Session(bot.engine) as session:

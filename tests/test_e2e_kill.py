@@ -34,7 +34,9 @@ sources:
 def start_bot(tmp_path: Path, db_url: str, fake_url: str) -> subprocess.Popen[bytes]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_")}
     env.update({"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": "secret", "SLACK_API_URL": fake_url,
-                "DATABASE_URL": db_url, "VEILLE_CONFIG": str(tmp_path / "veille.yaml"), "VEILLE_LOG_LEVEL": "WARNING"})
+                "DATABASE_URL": db_url, "VEILLE_CONFIG": str(tmp_path / "veille.yaml"), "VEILLE_LOG_LEVEL": "WARNING",
+                # The killed process's leases (outbox, poll) block its successor until they expire: keep it short.
+                "VEILLE_LEASE_TTL_S": "2"})
     with open(tmp_path / "bot.log", "ab") as log:  # the child keeps its own copy of the descriptor
         return subprocess.Popen([sys.executable, "-m", "bot.cli", "run", "--host", "127.0.0.1", "--port", "0"],
                                 env=env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=log)

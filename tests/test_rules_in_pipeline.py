@@ -75,7 +75,7 @@ def test_kpi_shows_rule_consistency(bot, make_mention, clock) -> None:
                                           response_url=bot.fake.response_url("kpi")))
     wait_until(lambda: bot.fake.responses())
     blob = json.dumps(bot.fake.responses()[-1].body["blocks"], ensure_ascii=False)
-    assert "Rule consistency (7 days)" in blob and "thank-positive: thanked 1 of 1 — 100%" in blob
+    assert "*Rule consistency*" in blob and "thank-positive: thanked 1 of 1 — 100%" in blob
 
 
 def test_veille_reload_is_for_admins_and_keeps_the_last_good_rules(db_url, fake_slack, clock, tmp_path) -> None:

@@ -38,8 +38,8 @@ from monitors.sources.replay import ReplaySource
 DEMO_USER = "U0CM1"  # the community manager of the demo config: an admin, so every button works
 SOURCE_NAME = "demo-replay"
 HELP = """Type a slash command or a click, as you would in Slack:
-  /kpi                 KPIs: today and the last 7 days
-  /calendar            the posts planned for the next 7 days
+  /kpi [30d] [x]       KPIs for a period and network (also: /kpi posts, /kpi roi)
+  /calendar [month]    the posts planned, with the planner's warnings
   click 3 handled      click "Mark handled" on card #3 (also: click 3 reopen)
   cards                how many cards were posted
   help · quit"""

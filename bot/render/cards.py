@@ -174,9 +174,11 @@ def render_card(mention: models.Mention, author: models.Author, context: CardCon
     link = _safe_url(mention.permalink)
     if link:
         context.append(f"<{link}|{t('view_on', lang, network=network)}>")
+    # A text expired under the retention policy says so, rather than showing an empty quote.
+    body = t("text_purged", lang) if mention.text_purged_at is not None and not mention.text else quote(mention.text)
     blocks: list = [
         SectionBlock(text=MarkdownTextObject(text=header)),
-        SectionBlock(text=MarkdownTextObject(text=quote(mention.text))),
+        SectionBlock(text=MarkdownTextObject(text=body)),
     ]
     if ctx.violations:
         lines = "\n".join(f"⚠️ {escape(v)}" for v in ctx.violations[:5])
@@ -193,6 +195,17 @@ def render_card(mention: models.Mention, author: models.Author, context: CardCon
     fallback = truncate(f"{network} {mention.kind} from @{escape(author.handle)}: {escape(mention.text)}",
                         FALLBACK_TEXT_MAX)
     return Rendered(fallback, [b.to_dict() for b in blocks])
+
+
+def render_tombstone(mention: models.Mention, *, lang: Lang = "en", tz: str = "UTC") -> Rendered:
+    """What stays of a card whose author asked to be forgotten: network, kind and date; no text, no buttons."""
+    line = t("gdpr_tombstone", lang)
+    blocks = [
+        SectionBlock(text=MarkdownTextObject(text=line)),
+        ContextBlock(elements=[MarkdownTextObject(
+            text=f"*{network_label(mention.network)}* · {escape(mention.kind)} · {_when(mention.created_at, tz)}")]),
+    ]
+    return Rendered(line, [b.to_dict() for b in blocks])
 
 
 def digest_headline(mentions: Sequence[models.Mention], term: str | None, lang: Lang) -> str:
@@ -212,13 +225,15 @@ def render_digest(key: str, mentions: Sequence[models.Mention], authors: dict[in
     networks = Counter(m.network for m in mentions)
     done = sum(1 for m in mentions if m.status != "open")
     examples = []
-    for mention in mentions[:3]:
+    # Forgotten authors and expired texts are left out of the examples; they still count in the headline.
+    for mention in [m for m in mentions if m.forgotten_at is None and m.text_purged_at is None][:3]:
         author = authors.get(mention.author_id)
         handle = f"@{escape(author.handle)}" if author else "?"
         examples.append(f"{handle}: {truncate(escape(' '.join(mention.text.split())), 200)}")
     blocks: list = [
         SectionBlock(text=MarkdownTextObject(text=f"🌊 *{headline}*")),
-        SectionBlock(text=MarkdownTextObject(text="\n".join("> " + e for e in examples))),
+        SectionBlock(text=MarkdownTextObject(text="\n".join("> " + e for e in examples) or t(
+            "gdpr_tombstone" if any(m.forgotten_at for m in mentions) else "text_purged", lang))),
         ContextBlock(elements=[MarkdownTextObject(text=" · ".join(
             [", ".join(f"{network_label(n)} {c}" for n, c in networks.most_common()),
              t("digest_progress", lang, done=done, n=len(mentions)),

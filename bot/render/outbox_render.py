@@ -10,7 +10,7 @@ from sqlmodel import Session, col, select
 from bot import models
 from bot.clock import Clock
 from bot.flood import headline_term
-from bot.render.cards import CardContext, Rendered, render_card, render_digest
+from bot.render.cards import CardContext, Rendered, render_card, render_digest, render_tombstone
 from bot.render.home import render_home
 from bot.render.incident import render_incident
 from bot.services import replies
@@ -32,10 +32,14 @@ class OutboxRenderer:
             mention = session.get(models.Mention, row.mention_id)
             if mention is None:
                 raise LookupError(f"outbox {row.key}: mention {row.mention_id} is gone")
+            if mention.forgotten_at is not None:
+                return render_tombstone(mention, lang=brand.language, tz=brand.timezone)
             author = session.get(models.Author, mention.author_id)
             assert author is not None
             decided = mention.rules or {}
-            violations = [f"{v.get('title')}: «{v.get('matched')}»" for v in decided.get("violations", [])]
+            # A span removed under the retention policy leaves the clause's title alone.
+            violations = [f"{v.get('title')}: «{v['matched']}»" if v.get("matched") else str(v.get("title"))
+                          for v in decided.get("violations", [])]
             if decided.get("impersonation"):
                 violations.append(str(decided["impersonation"]))
             rule = None
@@ -60,7 +64,7 @@ class OutboxRenderer:
             authors = {a.id: a for a in session.exec(select(models.Author).where(
                 col(models.Author.id).in_({m.author_id for m in mentions})))}
             handles = frozenset(h.casefold() for h in brand.handles.values())
-            term = headline_term([m.text for m in mentions], ignore=handles)
+            term = headline_term([m.text for m in mentions if m.forgotten_at is None], ignore=handles)
             return render_digest(row.key, mentions, authors, term=term, expanded=bool(row.payload.get("expanded")),
                                  lang=brand.language, tz=brand.timezone)
         if row.kind == "incident":
@@ -72,7 +76,8 @@ class OutboxRenderer:
                 models.IncidentItem.incident_id == incident_id)).all()
             examples = session.exec(
                 select(models.Mention, models.Author).join(models.Author, models.Author.id == models.Mention.author_id)  # type: ignore[arg-type]
-                .where(col(models.Mention.id).in_(mention_ids), models.Mention.sentiment_label == "negative")
+                .where(col(models.Mention.id).in_(mention_ids), models.Mention.sentiment_label == "negative",
+                       col(models.Mention.forgotten_at).is_(None), col(models.Mention.text_purged_at).is_(None))
                 .order_by(col(models.Author.followers).desc().nulls_last()).limit(3)).all() if mention_ids else []
             return render_incident(incident, list(examples), items=len(mention_ids), lang=brand.language,
                                    tz=brand.timezone)

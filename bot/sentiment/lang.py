@@ -9,11 +9,13 @@ URLs, @mentions and '#' are gone ("Top !", "ok 👍"), the brand's default langu
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from functools import cache
+from operator import mul
 from typing import Any
 
-from py3langid.langid import MODEL_FILE, LanguageIdentifier, visit_counts
+from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
 from bot.sentiment.text import letters
 
@@ -22,6 +24,10 @@ LANGUAGES = ("en", "fr")
 
 # Language evidence is in the first words; a pasted article needn't be read to the end.
 DETECT_CHARS = 300
+# Walks of the feature automaton remembered per (state, word): words repeat across texts (bounded memory).
+WALK_CACHE = 200_000
+# log1p of every count a feature can reach in DETECT_CHARS characters (4 UTF-8 bytes each at most).
+_LOG1P = [math.log1p(n) for n in range(4 * DETECT_CHARS + 1)]
 
 
 @dataclass(frozen=True)
@@ -33,6 +39,40 @@ class _TwoWayModel:
     output: Any
     log_odds: list[float]
     prior: float
+    walks: dict[tuple[int, bytes], tuple[int, tuple[int, ...]]] = field(default_factory=dict)
+
+    def walk(self, state: int, piece: bytes) -> tuple[int, tuple[int, ...]]:
+        """The automaton's state after `piece` read from `state`, and the features it met on the way (py3langid's
+        `visit_counts` loop)."""
+        nextmove, rowbase, output = self.nextmove, self.rowbase, self.output
+        features = []
+        for byte in piece:
+            state = nextmove[rowbase[state] + byte]
+            feature = output[state]
+            if feature >= 0:
+                features.append(feature)
+        return state, tuple(features)
+
+    def visits(self, data: bytes) -> Counter[int]:
+        """Feature counts over `data`, in first-seen order: what `visit_counts` returns (empty for none).
+
+        The automaton is deterministic, so a word read from a given state always ends in the same state with the
+        same features: each (state, word) is walked once, then looked up — one dict look-up per word instead of a
+        Python step per byte, with the features in the same order.
+        """
+        walks, state, features = self.walks, 0, []
+        pieces = data.split(b" ")
+        last = pieces.pop()
+        for piece in [piece + b" " for piece in pieces] + [last]:  # the text's bytes, in order, space included
+            key = (state, piece)
+            found = walks.get(key)
+            if found is None:
+                found = walks[key] = self.walk(state, piece)
+            state, seen = found
+            features += seen
+        if len(walks) >= WALK_CACHE:
+            walks.clear()  # bounded memory; a cold cache only costs time
+        return Counter(features)
 
 
 @cache
@@ -55,10 +95,12 @@ def french_probability(content: str) -> float:
     if content.isupper():
         content = content.lower()  # py3langid's own rule: all-caps text is read lower-cased
     data = content[:DETECT_CHARS].encode("utf-8", errors="surrogatepass")
-    visits = visit_counts(model.nextmove, model.rowbase, model.output, data)
+    visits = model.visits(data)
     if not visits:
         return 0.5
-    log_odds = model.prior + sum(math.log1p(count) * model.log_odds[f] for f, count in visits.items())
+    # sum of log1p(count) × weight, feature by feature in the same order as before (same floating-point result).
+    log_odds = model.prior + sum(map(mul, map(_LOG1P.__getitem__, visits.values()),
+                                     map(model.log_odds.__getitem__, visits.keys())))
     # py3langid divides scores by sqrt(byte length) before its softmax, calibrating confidence across lengths.
     scaled = log_odds / math.sqrt(len(data))
     return 1.0 / (1.0 + math.exp(-scaled)) if scaled > -700 else 0.0

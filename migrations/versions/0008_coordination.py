@@ -1,4 +1,4 @@
-"""replicas: job leases and outbox claims on PostgreSQL (issue 9)
+"""replicas: job leases shared by every `veille run` process (issue 9)
 
 Revision ID: 0008
 Revises: 0007
@@ -7,11 +7,11 @@ Create Date: 2026-11-24 05:30:00
 
 from collections.abc import Sequence
 
-import sqlalchemy as sa  # noqa: F401
-import sqlmodel  # noqa: F401
-from alembic import op  # noqa: F401
+import sqlalchemy as sa
+import sqlmodel
+from alembic import op
 
-import bot.models  # noqa: F401
+import bot.models
 
 revision: str = '0008'
 down_revision: str | None = '0007'
@@ -20,8 +20,15 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    pass  # PLACEHOLDER: filled by the helper that owns this revision; removed if unused
+    op.create_table('leases',
+    sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('holder', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('token', sa.BigInteger(), nullable=False),
+    sa.Column('expires_at', bot.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('acquired_at', bot.models.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('name')
+    )
 
 
 def downgrade() -> None:
-    pass
+    op.drop_table('leases')
