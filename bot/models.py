@@ -67,6 +67,8 @@ class Mention(SQLModel, table=True):
         Index("ix_mentions_kpi", "created_at", "subject", "network", "status", "sentiment_label", "author_id",
               "handled_at"),
         Index("ix_mentions_kpi_open", "status", "created_at", "subject", "network", "id"),  # open items by owner
+        # An author's items in a period (top authors, influencers, GDPR requests): one range per author.
+        Index("ix_mentions_author_created", "author_id", "created_at", "subject"),
         # Retention finds what is still to purge with a range scan, however many rows were purged before.
         Index("ix_mentions_text_purge", "text_purged_at", "created_at"),
         Index("ix_mentions_raw_purge", "raw_purged_at", "created_at"),
@@ -77,7 +79,7 @@ class Mention(SQLModel, table=True):
     external_id: str = Field(max_length=255)
     source: str = Field(max_length=100)
     kind: str = Field(max_length=20)
-    author_id: int = Field(foreign_key="authors.id", index=True)
+    author_id: int = Field(foreign_key="authors.id")
     text: str = Field(sa_column=Column(Text, nullable=False))
     lang: str | None = Field(default=None, max_length=10)
     permalink: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
@@ -505,6 +507,17 @@ class GdprSalt(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     salt: str = Field(max_length=64)
     created_at: datetime = _ts()
+
+
+class KpiAuthorTotal(SQLModel, table=True):
+    """Each author's brand items of all time, kept exact by the /kpi triggers (revision 0006): the bound that lets
+    `kpi.authors` rank the period's top authors without grouping every row of the period."""
+
+    __tablename__ = "kpi_author_totals"
+    __table_args__ = (Index("ix_kpi_author_totals_n", "n", "author_id"),)
+
+    author_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    n: int = 0
 
 
 class KpiDaily(SQLModel, table=True):

@@ -37,7 +37,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, func, literal_column, or_, union_all
+from sqlalchemy import and_, case, func, literal_column, or_
 from sqlalchemy.engine import Engine
 from sqlalchemy.sql import ColumnElement
 from sqlmodel import Session, col, select
@@ -395,44 +395,94 @@ class Authors:
     by_tier: dict[str, int]  # distinct influencer authors per tier
 
 
+ROUND = 200  # candidate authors counted per query while looking for the top ones
+MAX_CANDIDATES = 4000  # past this (a flat spread of authors), one grouped scan of the period is cheaper
+IN_CHUNK = 900  # ids per IN list: under SQLite's default bound-parameter limit with the other parameters
+
+
+def _period_counts(session: Session, period: Period, network: str | None, ids: Sequence[int]) -> dict[int, int]:
+    """These authors' brand items in the period (authors without any are left out): one index range each."""
+    counts: dict[int, int] = {}
+    for chunk in range(0, len(ids), IN_CHUNK):
+        counts.update(session.exec(
+            select(M.author_id, func.count())
+            .where(col(M.author_id).in_(ids[chunk:chunk + IN_CHUNK]), *_in(period, network), col(M.subject).is_(None))
+            .group_by(M.author_id)).all())
+    return counts
+
+
+def _top_by_bound(session: Session, period: Period, network: str | None) -> dict[int, int] | None:
+    """The period's counts of enough authors to rank the top TOP exactly, or None when that would cost more than a
+    scan.
+
+    Authors are taken in decreasing order of their all-time count (`kpi_author_totals`), which bounds their count
+    in any period. Once the TOP-th best period count so far is above the bound of the last author taken, no author
+    left can reach the top (ties included, as ties are broken by id among equal counts).
+    """
+    totals = models.KpiAuthorTotal
+    query = select(totals.author_id, totals.n).where(col(totals.n) > 0)
+    if network:
+        query = query.join(models.Author, col(models.Author.id) == col(totals.author_id)).where(
+            col(models.Author.network) == network)
+    query = query.order_by(col(totals.n).desc(), col(totals.author_id))
+    found: dict[int, int] = {}
+    taken = 0
+    while taken < MAX_CANDIDATES:
+        batch = session.exec(query.offset(taken).limit(ROUND)).all()
+        if not batch:
+            return found
+        taken += len(batch)
+        found.update(_period_counts(session, period, network, [author_id for author_id, _ in batch]))
+        ranked = sorted(found.values(), reverse=True)
+        if len(ranked) >= TOP and ranked[TOP - 1] > batch[-1][1]:
+            return found
+        if len(batch) < ROUND:
+            return found
+    return None
+
+
+def _top_by_scan(session: Session, period: Period, network: str | None) -> dict[int, int]:
+    """The TOP authors of the period by one grouped scan of its rows (the fallback for a flat spread)."""
+    rows = session.exec(
+        select(M.author_id, func.count().label("n_items"))
+        .where(*_in(period, network), col(M.subject).is_(None)).group_by(M.author_id)
+        .order_by(func.count().desc(), col(M.author_id)).limit(TOP)).all()
+    return {author_id: int(n) for author_id, n in rows}
+
+
 def authors(session: Session, period: Period, *, workspace: Workspace, network: str | None = None) -> Authors:
     """The most active authors of the period, and the influencers among its authors.
 
-    One grouped scan of the period (a CTE the database materializes once) answers both: the top five by count,
-    and the counts of the authors who may have a tier (enough followers, or a known account).
+    Neither needs a scan of the period: the top authors are found from the all-time counts' bound
+    (`_top_by_bound`), and the influencers are the few authors who may have a tier (enough followers, or a known
+    account), each counted with one index range.
     """
     author = models.Author
     index = InfluencerIndex(workspace.influencers)
     lowest = min(workspace.influencers.tiers.values(), default=None)
     known = {a.handle.lower().lstrip("@") for a in workspace.influencers.accounts}
-    per_author = (select(col(M.author_id).label("author_id"), func.count().label("n_items"))
-                  .where(*_in(period, network), col(M.subject).is_(None)).group_by(M.author_id).cte("per_author"))
-    top = select(per_author.c.author_id, per_author.c.n_items).order_by(
-        per_author.c.n_items.desc(), per_author.c.author_id).limit(TOP).subquery()
-    parts = [select(top.c.author_id, top.c.n_items)]
+    counts = _top_by_bound(session, period, network)
+    if counts is None:
+        counts = _top_by_scan(session, period, network)
+    top_ids = sorted(counts, key=lambda i: (-counts[i], i))[:TOP]
+    counts = {i: counts[i] for i in top_ids}
     may_have_tier = []
     if lowest is not None:
         may_have_tier.append(col(author.followers) >= lowest)
     if known:
         may_have_tier.append(func.lower(author.handle).in_(known))
     if may_have_tier:
-        parts.append(select(per_author.c.author_id, per_author.c.n_items).where(
-            per_author.c.author_id.in_(select(author.id).where(or_(*may_have_tier)))))
-    counts: dict[int, int] = {}
-    top_ids: list[int] = []
-    for i, (author_id, items) in enumerate(session.exec(union_all(*parts)).all()):  # type: ignore[call-overload]
-        counts[author_id] = int(items)
-        if i < TOP and author_id not in top_ids:
-            top_ids.append(author_id)
-    top_ids = sorted(top_ids, key=lambda i: (-counts[i], i))[:TOP]
+        where = [or_(*may_have_tier)] + ([col(author.network) == network] if network else [])
+        candidates = list(session.exec(select(author.id).where(*where)).all())
+        counts.update(_period_counts(session, period, network, candidates))  # type: ignore[arg-type]
     if not counts:
         return Authors([], [], {})
     figures: dict[int, AuthorFigure] = {}
     ids = list(counts)
-    for chunk in range(0, len(ids), 5000):
+    for chunk in range(0, len(ids), IN_CHUNK):
         for row_id, handle, net, followers in session.exec(
                 select(author.id, author.handle, author.network, author.followers)
-                .where(col(author.id).in_(ids[chunk:chunk + 5000]))).all():
+                .where(col(author.id).in_(ids[chunk:chunk + IN_CHUNK]))).all():
             tier, _ = index.tier(net, handle, followers)
             figures[row_id] = AuthorFigure(handle, net, followers, counts[row_id], tier)
     top = [figures[i] for i in top_ids if i in figures]

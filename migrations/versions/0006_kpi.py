@@ -70,6 +70,15 @@ def upgrade() -> None:
     )
     op.create_index('ix_kpi_task_daily_cover', 'kpi_task_daily', ['basis', 'day', 'rule_id', 'action', 'owner',
                                                                   'state', 'n'], unique=False)
+    op.create_table('kpi_author_totals',
+    sa.Column('author_id', sa.Integer(), autoincrement=False, nullable=False),
+    sa.Column('n', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('author_id')
+    )
+    op.create_index('ix_kpi_author_totals_n', 'kpi_author_totals', ['n', 'author_id'], unique=False)
+    with op.batch_alter_table('mentions', schema=None) as batch_op:
+        batch_op.drop_index('ix_mentions_author_id')
+        batch_op.create_index('ix_mentions_author_created', ['author_id', 'created_at', 'subject'], unique=False)
     conn = op.get_bind()
     kpi_rollup.rebuild(conn)
     kpi_rollup.create_triggers(conn)
@@ -80,6 +89,11 @@ def upgrade() -> None:
 def downgrade() -> None:
     kpi_rollup.drop_triggers(op.get_bind())
     kpi_rollup.drop_task_triggers(op.get_bind())
+    with op.batch_alter_table('mentions', schema=None) as batch_op:
+        batch_op.drop_index('ix_mentions_author_created')
+        batch_op.create_index('ix_mentions_author_id', ['author_id'], unique=False)
+    op.drop_index('ix_kpi_author_totals_n', table_name='kpi_author_totals')
+    op.drop_table('kpi_author_totals')
     op.drop_index('ix_kpi_task_daily_cover', table_name='kpi_task_daily')
     op.drop_table('kpi_task_daily')
     op.drop_index('ix_kpi_response_daily_cover', table_name='kpi_response_daily')
