@@ -75,21 +75,37 @@ class TextFormatter(logging.Formatter):
         return redact(super().format(record), self.secrets)
 
 
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever `sys.stderr` is when a record is emitted, not when the handler was made: a thread that
+    logs after stderr was swapped (the demo console, a test's capture) never writes to a closed stream."""
+
+    @property  # type: ignore[override]
+    def stream(self) -> TextIO:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: TextIO) -> None:
+        pass
+
+
 def make_handler(fmt: str = "json", secrets: Iterable[str] = (), stream: TextIO | None = None) -> logging.Handler:
     """A stream handler (stderr by default) with the JSON or the text formatter."""
     if fmt not in ("json", "text"):
         raise ValueError(f"LOG_FORMAT must be json or text, not {fmt!r}")
-    handler = logging.StreamHandler(stream or sys.stderr)
+    handler: logging.Handler = logging.StreamHandler(stream) if stream is not None else _StderrHandler()
     handler.setFormatter(JsonFormatter(secrets) if fmt == "json" else TextFormatter(secrets))
     return handler
 
 
 def configure(level: str = "INFO", fmt: str = "json", secrets: Iterable[str] = ()) -> None:
-    """Route every logger to one redacting handler on stderr (replacing any handler set before)."""
+    """Route every logger to one redacting handler on stderr (replacing the one a previous call set)."""
     root = logging.getLogger()
     for old in list(root.handlers):
-        root.removeHandler(old)
-    root.addHandler(make_handler(fmt, secrets))
+        if getattr(old, "veille", False) or type(old) is logging.StreamHandler:  # ours, or basicConfig's
+            root.removeHandler(old)
+    handler = make_handler(fmt, secrets)
+    handler.veille = True  # type: ignore[attr-defined]
+    root.addHandler(handler)
     root.setLevel(level.upper())
     # slack_sdk logs request URLs and bodies at DEBUG; keep tokens and message text out of our logs.
     logging.getLogger("slack_sdk").setLevel(max(logging.INFO, root.level))
