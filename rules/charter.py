@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import compress
 from typing import NamedTuple
 
 from rules.campaign import CampaignWindow
@@ -220,11 +221,12 @@ class CharterEngine:
             self._by_chunk.clear()
         self._seen.add(chunk)
         low = guard_text(chunk)
-        parts = (frozenset(i for i, part in enumerate(self._parts) if part in low)
+        # The indexes of the parts found in the chunk (`part in low` for each, in C: common words hit "out").
+        parts = (frozenset(compress(range(len(self._parts)), map(low.__contains__, self._parts)))
                  if self._any_part is not None and self._any_part.search(low) else _NOTHING)
         fuzzy = self.fuzzy
         near = frozenset(t for t in analysis.chunk(chunk).tokens if fuzzy.hits(t)) if len(fuzzy) else _NO_WORDS
-        digits = sum(c.isdigit() for c in chunk)
+        digits = 0 if chunk.isalpha() else sum(map(str.isdigit, chunk))  # a letter is never a digit
         if parts or near or digits:
             self._notable.add(chunk)
             self._by_chunk[chunk] = ChunkFacts(parts, near, digits)

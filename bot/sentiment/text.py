@@ -28,12 +28,18 @@ _FOLD = str.maketrans("àâäáãåçéèêëíìîïñóòôöõúùûüýÿœ�
 
 def fold(word: str) -> str:
     """Lower-case and strip French accents, so 'déçu', 'DECU' and 'decu' look up the same entry."""
-    return word.lower().translate(_FOLD)
+    low = word.lower()
+    return low if low.isascii() else low.translate(_FOLD)  # every folded letter is non-ASCII: skip the table
 
 
 def prepare(text: str) -> str:
     """Normalise one raw post: NFC, one apostrophe, no emoji modifiers, single spaces, bounded length."""
-    text = unicodedata.normalize("NFC", text[:MAX_CHARS]).translate(_APOSTROPHES)
+    text = text[:MAX_CHARS]
+    if text.isascii():
+        # ASCII is NFC already, holds no emoji modifier, and its only odd apostrophe is the backtick: the
+        # general path below would give the same string, at several times the cost (translate is per character).
+        return " ".join(text.replace("`", "'").split())
+    text = unicodedata.normalize("NFC", text).translate(_APOSTROPHES)
     text = _EMOJI_MODIFIERS.sub("", text)
     return " ".join(text.split())
 
