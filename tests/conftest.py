@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import uuid
 from collections.abc import Callable, Iterator
@@ -71,6 +72,17 @@ def postgres_available() -> str | None:
         # In CI the PostgreSQL tests must run: an unreachable server is a failure, not a skip.
         pytest.fail(f"CI is set but {reason}")
     return reason
+
+
+@pytest.fixture(autouse=True)
+def _root_logging() -> Iterator[None]:
+    """In-process `veille ...` calls configure the root logger as the CLI does; put it back after each test, so
+    later tests' background threads don't log at INFO into the test run's output."""
+    root = logging.getLogger()
+    saved = (list(root.handlers), root.level)
+    yield
+    root.handlers = saved[0]
+    root.setLevel(saved[1])
 
 
 @pytest.fixture
