@@ -194,6 +194,11 @@ _STRINGS: dict[str, dict[Lang, str]] = {
     "kpi_author_line": {"en": "• {handle} ({network}{followers}) — {n} item(s)",
                         "fr": "• {handle} ({network}{followers}) — {n} élément(s)"},
     "kpi_share_of_voice": {"en": "*Share of voice:* {parts}", "fr": "*Part de voix :* {parts}"},
+    "kpi_sov_unlistened": {
+        "en": "_Share of voice leaves out {names}: no source listens to them (add one with `subject:` in veille.yaml)._",
+        "fr": "_La part de voix ne compte pas {names} : aucune source ne les écoute (ajoutez-en une avec `subject:` "
+              "dans veille.yaml)._",
+    },
     "kpi_objectives": {"en": "Objectives", "fr": "Objectifs"},
     "kpi_objective_line": {
         "en": "{icon} *{title}*: {current} (target {target}) · progress {progress}{projection}{deadline}",

@@ -339,6 +339,12 @@ class Workspace(Strict):
                                  "brand.competitors; add it there (share of voice compares the same names)")
         return self
 
+    @property
+    def listened_competitors(self) -> list[str]:
+        """The competitors some source listens to: share of voice can only be measured against these."""
+        listened = {s.subject for s in self.sources if s.subject is not None and s.enabled}
+        return [c for c in self.brand.competitors if c in listened]
+
     def subject_of(self, source: str) -> str | None:
         """The competitor a source listens to, or None when its items are about the brand."""
         return next((s.subject for s in self.sources if s.name == source), None)

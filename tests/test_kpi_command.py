@@ -22,7 +22,8 @@ from bot.workspace import parse_workspace
 from tests.slackbot import SECRET, SlackBot, wait_until
 from tests.test_kpi_figures import KPI_YAML, build_dataset
 
-RIVAL_SOURCE = "\nsources:\n  - {name: rival-rss, type: rss, subject: Photon}\n"
+PHOTON = "  - {name: rival-photon, type: rss, subject: Photon}\n"
+WITH_RIVAL_RSS = KPI_YAML.replace(PHOTON, PHOTON + "  - {name: rival-rss, type: rss, subject: Photon}\n")
 
 
 def _bot(db_url: str, fake_slack: Any, clock: Any, yaml: str) -> Iterator[SlackBot]:
@@ -37,7 +38,7 @@ def _bot(db_url: str, fake_slack: Any, clock: Any, yaml: str) -> Iterator[SlackB
 
 @pytest.fixture
 def bot(db_url, fake_slack, clock) -> Iterator[SlackBot]:  # type: ignore[no-untyped-def]
-    yield from _bot(db_url, fake_slack, clock, KPI_YAML + RIVAL_SOURCE)
+    yield from _bot(db_url, fake_slack, clock, WITH_RIVAL_RSS)
 
 
 def kpi(bot: SlackBot, text: str = "", user: str = "U0CM1") -> dict:

@@ -23,6 +23,7 @@ import pytest
 from sqlmodel import Session
 
 from bot import models
+from bot.render.kpi import render_report
 from bot.services import kpi
 from bot.services.kpi_objectives import evaluate_all
 from bot.services.kpi_posts import posts_report
@@ -31,6 +32,9 @@ from tests.conftest import T0, WORKSPACE_YAML
 
 KPI_YAML = WORKSPACE_YAML.replace("  handles: {x: maisonlumen}\n",
                                   "  handles: {x: maisonlumen}\n  competitors: [Lumière Co, Photon]\n") + """
+sources:  # competitor listening: share of voice is measured against the competitors a source listens to
+  - {name: rival-co, type: rss, subject: Lumière Co}
+  - {name: rival-photon, type: rss, subject: Photon}
 objectives:
   - {id: answers, title: Answer 80% of items, metric: response_rate, target: 0.8, deadline: 2026-12-20}
   - {id: speed, title: First answer within 45 min, metric: median_first_response_min, target: 45}
@@ -365,3 +369,19 @@ sources:
   - {name: rival, type: rss, subject: Nobody}
 """, "t.yaml")
     assert date(2026, 12, 20) == parse_workspace(KPI_YAML, "t.yaml").objectives[0].deadline
+
+
+def test_share_of_voice_leaves_out_a_competitor_nobody_listens_to(engine, kpi_workspace) -> None:  # type: ignore[no-untyped-def]
+    """With no listening source for Photon, its 0 items would read as a 0 % share: it is named as missing instead."""
+    ws = parse_workspace(KPI_YAML.replace("  - {name: rival-photon, type: rss, subject: Photon}\n", ""), "t.yaml")
+    assert ws.listened_competitors == ["Lumière Co"]
+    with Session(engine) as session:
+        report = kpi.report(session, kpi.Period(T0 - timedelta(days=7), T0, "7d"), workspace=ws, now=T0)
+    assert report.competitors == ["Lumière Co"] and report.unlistened == ["Photon"]
+    text = str(render_report(report, brand="Maison Lumen", lang="en", tz="UTC").blocks)
+    assert "leaves out Photon" in text
+    no_source = parse_workspace(KPI_YAML.split("sources:")[0] + "objectives:" + KPI_YAML.split("objectives:")[1],
+                                "t.yaml")
+    with Session(engine) as session:
+        alone = kpi.report(session, kpi.Period(T0 - timedelta(days=7), T0, "7d"), workspace=no_source, now=T0)
+    assert alone.share_of_voice is None  # not 100 %: nothing was measured

@@ -136,6 +136,8 @@ def render_report(report: Report, *, brand: str, lang: Lang, tz: str) -> Rendere
         parts += [f"{escape(c)} {pct(cur.by_subject.get(c, 0) / total if total else None, lang)}"
                   for c in report.competitors]
         blocks.append(_section(t("kpi_share_of_voice", lang, parts=" · ".join(parts))))
+    if report.unlistened:  # a competitor nobody listens to would show as 0 %: say why it is missing instead
+        blocks.append(_section(t("kpi_sov_unlistened", lang, names=", ".join(escape(c) for c in report.unlistened))))
     if report.objectives:
         blocks.append(DividerBlock())
         blocks.append(_titled(t("kpi_objectives", lang), [objective_line(s, lang) for s in report.objectives]))

@@ -24,7 +24,7 @@ Definitions (what `/kpi` and the weekly digest show; tests/test_kpi_figures.py c
   longer than `triage.overdue_after_h` (the App Home's rule).
 - Top authors: most items in the period; influencers: authors of the period's items with a tier
   (`workspace.influencers`: a known account's tier, else the tier their follower count reaches).
-- Share of voice: the brand's items / (brand + every competitor of `brand.competitors`) in the period.
+- Share of voice: the brand's items / (brand + every competitor of `brand.competitors` that a source listens to).
 """
 
 from __future__ import annotations
@@ -517,8 +517,9 @@ class Report:
     breaches: list[Breach]
     owners: list[OwnerLoad]
     authors: Authors
-    competitors: list[str]
+    competitors: list[str]  # the competitors a source listens to (share of voice is measured against them)
     objectives: list[Any]  # bot.services.kpi_objectives.ObjectiveStatus
+    unlistened: list[str] = field(default_factory=list)  # competitors in the config that no source listens to
 
     @property
     def trend(self) -> float | None:
@@ -579,6 +580,7 @@ def report(session: Session, period: Period, *, workspace: Workspace, now: datet
     return Report(
         period=period, network=network, now=now, current=found["current"], previous=found["previous"],
         median_response_min=found["median"], consistency=found["consistency"], breaches=found["breaches"],
-        owners=found["owners"], authors=found["authors"], competitors=list(workspace.brand.competitors),
+        owners=found["owners"], authors=found["authors"], competitors=workspace.listened_competitors,
+        unlistened=[c for c in workspace.brand.competitors if c not in workspace.listened_competitors],
         objectives=evaluate_all(session, workspace=workspace, period=period, now=now, figures=cache),
     )

@@ -113,7 +113,7 @@ def measure(session: Session, objective: Objective, period: kpi.Period, *, works
     if metric == "net_sentiment":
         return figures.net_sentiment
     if metric == "share_of_voice":
-        return figures.share_of_voice(workspace.brand.competitors)
+        return figures.share_of_voice(workspace.listened_competitors)
     raise ValueError(f"unknown objective metric {metric!r}")
 
 
