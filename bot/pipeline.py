@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, or_, select
 
 from bot import models
+from bot.metrics import observe_ingest
 from bot.sentiment import Sentiment, SentimentScorer
 from bot.workspace import Workspace
 from monitors.sources.base import Mention, OwnPost, Page, PollResult
@@ -455,8 +456,6 @@ def ingest_page(session: Session, page: Page | PollResult, *, source: str, works
     result.stored = len(stored)
     result.duplicates += len(decided) - len(stored)
     if stored:
-        from bot.metrics import observe_ingest
-
         observe_ingest(session, [m.network for m in stored], time.perf_counter() - started)
     for problem in page.rejected:
         if keep_aside(session, problem, source=source, now=now):

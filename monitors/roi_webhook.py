@@ -20,10 +20,8 @@ A malformed item in a list is set aside with its reason and the others are store
 
 from __future__ import annotations
 
-import json
 import logging
 import os
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -32,21 +30,21 @@ from typing import Any
 from pydantic import SecretStr, ValidationError
 from sqlalchemy.engine import Engine
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot.db import session_scope
 from bot.errors import ConfigError, ConfigProblem
 from bot.services.roi import ResultIn, StoreOutcome, store_results, wrong_currency
-from monitors.webhooks import check_signature
+from monitors.sources import resolve_env_refs
+from monitors.webhooks import Refused, error_response, signed_json
 
 logger = logging.getLogger(__name__)
 
 MAX_BODY = 256_000
 MAX_ITEMS = 500
 MIN_SECRET = 16
-_ENV_REF = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,12 +67,12 @@ def roi_hooks_from_config(roi: Any, *, environ: Mapping[str, str] | None = None,
     problems: list[ConfigProblem] = []
     for name, hook in (getattr(roi, "hooks", None) or {}).items():
         where = f"roi.hooks.{name}.secret"
-        ref = _ENV_REF.match(hook.secret.strip())
-        if ref and ref.group(1) not in env:
-            problems.append(ConfigProblem(config_file, None, where, f"environment variable {ref.group(1)} is not "
-                                          "set; export it"))
+        missing: list[str] = []
+        secret = resolve_env_refs(hook.secret.strip(), environ=env, missing=missing)
+        if missing:
+            problems.extend(ConfigProblem(config_file, None, where, f"environment variable {var} is not set; "
+                                          "export it") for var in dict.fromkeys(missing))
             continue
-        secret = env[ref.group(1)] if ref else hook.secret
         if len(secret) < MIN_SECRET:
             problems.append(ConfigProblem(config_file, None, where, f"the secret must be at least {MIN_SECRET} "
                                           "characters; generate one with `python -c 'import secrets; "
@@ -130,10 +128,6 @@ def parse_results(payload: Any, *, currency: str) -> tuple[list[ResultIn], list[
     return results, errors
 
 
-def _error(status: int, message: str, **extra: Any) -> JSONResponse:
-    return JSONResponse({"error": message, **extra}, status_code=status)
-
-
 def roi_routes(*, hooks: Mapping[str, RoiHookSecret], engine: Engine, currency: str,
                clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> list[Route]:
     """The `/hooks/roi/{name}` route, bound to the configured senders and the store."""
@@ -146,31 +140,18 @@ def roi_routes(*, hooks: Mapping[str, RoiHookSecret], engine: Engine, currency: 
         name = request.path_params["name"]
         hook = hooks.get(name)
         if hook is None:
-            return _error(404, f"no ROI hook named {name[:64]!r}; add it under roi.hooks in veille.yaml")
-        declared = request.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > MAX_BODY:
-            return _error(413, f"the body is over {MAX_BODY // 1000} KB; send fewer results per request")
+            return error_response(404, f"no ROI hook named {name[:64]!r}; add it under roi.hooks in veille.yaml")
         try:
-            body = await request.body()
-        except ClientDisconnect:
-            return _error(400, "the request body was cut short")
-        if len(body) > MAX_BODY:
-            return _error(413, f"the body is over {MAX_BODY // 1000} KB; send fewer results per request")
-        refused = check_signature(hook.secret.get_secret_value(), body, timestamp=request.headers.get(
-            "x-veille-timestamp"), signature=request.headers.get("x-veille-signature"), now=clock())
-        if refused:
-            logger.warning("roi hook %s: refused a request: %s", name, refused)
-            return _error(401, refused)
-        try:
-            payload = json.loads(body)
-        except (ValueError, UnicodeDecodeError) as exc:
-            return _error(400, f"the body is not valid JSON: {exc}"[:300])
+            payload = await signed_json(request, secret=hook.secret.get_secret_value(), limit=MAX_BODY, now=clock(),
+                                        label=f"roi hook {name}", unit="results")
+        except Refused as refused:
+            return refused.response
         try:
             results, errors = parse_results(payload, currency=currency)
         except ValueError as exc:
-            return _error(422, str(exc))
+            return error_response(422, str(exc))
         if not results:
-            return _error(422, errors[0]["error"] if len(errors) == 1 else "no result is valid", errors=errors)
+            return error_response(422, errors[0]["error"] if len(errors) == 1 else "no result is valid", errors=errors)
         outcome = await run_in_threadpool(store, name, results)
         logger.info("roi hook %s: %d new, %d updated, %d set aside", name, outcome.stored, outcome.updated,
                     len(errors))

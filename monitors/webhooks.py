@@ -241,8 +241,42 @@ async def _read_body(request: Request, limit: int) -> bytes | None:
     return b"".join(chunks)
 
 
-def _error(status: int, message: str, **extra: Any) -> JSONResponse:
+def error_response(status: int, message: str, **extra: Any) -> JSONResponse:
     return JSONResponse({"error": message, **extra}, status_code=status)
+
+
+
+class Refused(Exception):
+    """A pushed request answered before its content is looked at (cut short, too big, unsigned, not JSON)."""
+
+    def __init__(self, response: JSONResponse) -> None:
+        super().__init__(response.status_code)
+        self.response = response
+
+
+async def signed_json(request: Request, *, secret: str, limit: int, now: datetime, label: str,
+                      unit: str = "items") -> Any:
+    """The JSON body of a request signed with `secret` (X-Veille-Timestamp, X-Veille-Signature), read no further
+    than `limit` bytes.
+
+    Raises:
+        Refused: with the 400 (cut short, not JSON), 413 (over `limit`) or 401 (signature) answer to send.
+    """
+    try:
+        body = await _read_body(request, limit)
+    except ClientDisconnect:
+        raise Refused(error_response(400, "the request body was cut short")) from None
+    if body is None:
+        raise Refused(error_response(413, f"the body is over {limit // 1000} KB; send fewer {unit} per request"))
+    refused = check_signature(secret, body, timestamp=request.headers.get("x-veille-timestamp"),
+                              signature=request.headers.get("x-veille-signature"), now=now)
+    if refused:
+        logger.warning("%s: refused a request: %s", label, refused)
+        raise Refused(error_response(401, refused))
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise Refused(error_response(400, f"the body is not valid JSON: {exc}"[:300])) from None
 
 
 def webhook_routes(*, generic: Mapping[str, GenericHook], meta: Mapping[str, MetaHook], ingest: Ingest,
@@ -253,29 +287,19 @@ def webhook_routes(*, generic: Mapping[str, GenericHook], meta: Mapping[str, Met
         name = request.path_params["source"]
         hook = generic.get(name)
         if hook is None:
-            return _error(404, f"no webhook source named {name[:64]!r}")
+            return error_response(404, f"no webhook source named {name[:64]!r}")
         try:
-            body = await _read_body(request, MAX_BODY)
-        except ClientDisconnect:
-            return _error(400, "the request body was cut short")
-        if body is None:
-            return _error(413, f"the body is over {MAX_BODY // 1000} KB; send fewer items per request")
-        refused = check_signature(hook.secret.get_secret_value(), body, timestamp=request.headers.get(
-            "x-veille-timestamp"), signature=request.headers.get("x-veille-signature"), now=clock())
-        if refused:
-            logger.warning("webhook %s: refused a request: %s", name, refused)
-            return _error(401, refused)
-        try:
-            payload = json.loads(body)
-        except (ValueError, UnicodeDecodeError) as exc:
-            return _error(400, f"the body is not valid JSON: {exc}"[:300])
+            payload = await signed_json(request, secret=hook.secret.get_secret_value(), limit=MAX_BODY,
+                                        now=clock(), label=f"webhook {name}")
+        except Refused as refused:
+            return refused.response
         try:
             mentions, rejected = parse_items(payload, network=hook.network)
         except PayloadInvalid as exc:
-            return _error(422, exc.reason)
+            return error_response(422, exc.reason)
         errors = [{"index": index, "error": problem.reason} for index, problem in rejected]
         if not mentions:
-            return _error(422, errors[0]["error"] if len(errors) == 1 else "no item is valid", errors=errors)
+            return error_response(422, errors[0]["error"] if len(errors) == 1 else "no item is valid", errors=errors)
         result = PollResult(mentions=mentions, cursor={}, rejected=[problem for _index, problem in rejected])
         counts = _counts(await run_in_threadpool(ingest, name, result))
         return JSONResponse({**counts, "errors": errors}, status_code=202)
@@ -284,7 +308,7 @@ def webhook_routes(*, generic: Mapping[str, GenericHook], meta: Mapping[str, Met
         name = request.path_params["source"]
         hook = meta.get(name)
         if hook is None:
-            return _error(404, f"no Meta webhook source named {name[:64]!r}")
+            return error_response(404, f"no Meta webhook source named {name[:64]!r}")
         if request.method == "GET":
             params = request.query_params
             token = params.get("hub.verify_token", "")
@@ -292,24 +316,24 @@ def webhook_routes(*, generic: Mapping[str, GenericHook], meta: Mapping[str, Met
             if params.get("hub.mode") == "subscribe" and hmac.compare_digest(
                     token.encode(), hook.verify_token.get_secret_value().encode()) and challenge:
                 return PlainTextResponse(challenge[:256])
-            return _error(403, "verification refused: wrong hub.mode or hub.verify_token")
+            return error_response(403, "verification refused: wrong hub.mode or hub.verify_token")
         try:
             body = await _read_body(request, MAX_META_BODY)
         except ClientDisconnect:
-            return _error(400, "the request body was cut short")
+            return error_response(400, "the request body was cut short")
         if body is None:
-            return _error(413, "the delivery is too large")
+            return error_response(413, "the delivery is too large")
         if not signature_valid(hook.app_secret.get_secret_value(), body, request.headers.get("x-hub-signature-256")):
             logger.warning("meta webhook %s: refused a delivery with a bad X-Hub-Signature-256", name)
-            return _error(401, "X-Hub-Signature-256 does not match the body and the app secret")
+            return error_response(401, "X-Hub-Signature-256 does not match the body and the app secret")
         try:
             payload = json.loads(body)
         except (ValueError, UnicodeDecodeError):
-            return _error(400, "the delivery is not valid JSON")
+            return error_response(400, "the delivery is not valid JSON")
         try:
             result = await run_in_threadpool(hook.handle, payload, clock())
         except PayloadInvalid as exc:
-            return _error(400, exc.reason)
+            return error_response(400, exc.reason)
         except SourceError as exc:
             # Throttled, Graph down or the token refused: Meta retries a failed delivery, so nothing is lost.
             logger.warning("meta webhook %s: delivery deferred: %s", name, exc.message)
