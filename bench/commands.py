@@ -43,7 +43,7 @@ from bot.deps import Deps
 from bot.http import HttpServer, build_asgi
 from bot.migrate import upgrade
 from bot.sentiment import SentimentScorer
-from bot.services import kpi_rollup
+from bot.services import kpi_rollup, owner_load
 from bot.slack_client import make_client
 from bot.workspace import parse_workspace
 
@@ -172,11 +172,12 @@ TASK_COLS = ("mention_id", "rule_id", "action", "owner", "created_at", "due_at",
 
 
 def _drop_indexes(engine: Engine, tables: tuple[Any, ...]) -> list[Any]:
-    """Drop the secondary indexes and the rollup triggers of the bulk-loaded tables: indexes are rebuilt once and
-    the rollups recomputed once afterwards (`_finish`), much faster than row by row."""
+    """Drop the secondary indexes and the rollup and owner-load triggers of the bulk-loaded tables: indexes are
+    rebuilt once and the derived counts recomputed once afterwards (`_finish`), much faster than row by row."""
     dropped = []
     with engine.begin() as conn:
         kpi_rollup.drop_triggers(conn)
+        owner_load.drop_triggers(conn)
         for table in tables:
             for index in table.indexes:
                 index.drop(conn)
@@ -190,6 +191,8 @@ def _finish(engine: Engine, dropped: list[Any]) -> None:
             index.create(conn)
         kpi_rollup.rebuild(conn)
         kpi_rollup.create_triggers(conn)
+        owner_load.rebuild(conn)
+        owner_load.create_triggers(conn)
 
 
 def _load_sqlite(engine: Engine, rows: Rows) -> None:

@@ -117,8 +117,10 @@ class Assignment(SQLModel, table=True):
     """Who owns a mention, and why; a reassignment is a new row, so the history stays."""
 
     __tablename__ = "assignments"
-    # /kpi: a mention's active owner read from the index alone.
-    __table_args__ = (Index("ix_assignments_kpi", "mention_id", "active", "owner"),)
+    # /kpi: a mention's active owner read from the index alone. Routing: a responsibility's latest assignment
+    # (whose turn is next) found at the end of its index range, not by scanning the history.
+    __table_args__ = (Index("ix_assignments_kpi", "mention_id", "active", "owner"),
+                      Index("ix_assignments_responsibility_latest", "responsibility", "id"))
 
     id: int | None = Field(default=None, primary_key=True)
     mention_id: int = Field(foreign_key="mentions.id", index=True)
@@ -507,6 +509,16 @@ class GdprSalt(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     salt: str = Field(max_length=64)
     created_at: datetime = _ts()
+
+
+class OwnerOpenCount(SQLModel, table=True):
+    """Each owner's open items (active assignments of open mentions), kept exact by triggers (revision 0010,
+    `bot/services/owner_load.py`): routing's least-open load, read without counting the backlog."""
+
+    __tablename__ = "owner_open_counts"
+
+    owner: str = Field(primary_key=True, max_length=32)
+    n: int = 0
 
 
 class KpiAuthorTotal(SQLModel, table=True):

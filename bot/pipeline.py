@@ -211,20 +211,21 @@ def store(session: Session, mention: Mention, decisions: Decisions, *, source: s
 
 
 class _PageAssignment:
-    """Routing's view of the team for one page: what the store says (two grouped queries, on first need), plus
-    the routes of the page's earlier items.
+    """Routing's view of the team for one page: what the store says (asked once, on first need), plus the routes
+    of the page's earlier items.
 
     A page is stored in one go after every item is decided, so the items routed earlier in the page are counted
     here, as the store would count them had each been written before the next was decided. The counts are the
-    same as `StoreAssignmentState`'s (active assignments of open mentions; the latest assignment of each
-    responsibility), asked once per page instead of once per item and owner.
+    same as `StoreAssignmentState`'s (active assignments of open mentions, from the trigger-kept
+    `owner_open_counts`; the latest assignment of each responsibility), asked once per page instead of once per
+    item and owner.
     """
 
     def __init__(self, session: Session, store: Any) -> None:
         self._session = session
         self._store = store
         self._open: dict[str, int] | None = None  # the store's counts, loaded on first need
-        self._last: dict[str, str | None] | None = None
+        self._last: dict[str, str | None] = {}  # the store's latest owner per responsibility, asked on first need
         self._added: dict[str, int] = {}  # this page's routes
         self._latest: dict[str, str | None] = {}
 
@@ -233,22 +234,18 @@ class _PageAssignment:
 
     def open_items(self, owner: str) -> int:
         if self._open is None:
-            a, m = models.Assignment, models.Mention
+            # One row per owner, kept by triggers (bot/services/owner_load.py): no count over the open backlog.
             self._open = {o: int(n) for o, n in self._session.exec(
-                select(a.owner, func.count()).join(m, col(m.id) == col(a.mention_id))
-                .where(col(a.active).is_(True), col(m.status) == "open", col(a.owner).is_not(None))
-                .group_by(a.owner)).all()}
+                select(models.OwnerOpenCount.owner, models.OwnerOpenCount.n)).all()}
         return self._open.get(owner, 0) + self._added.get(owner, 0)
 
     def last_assigned(self, responsibility: str) -> str | None:
         if responsibility in self._latest:
             return self._latest[responsibility]
-        if self._last is None:
-            a = models.Assignment
-            latest = select(func.max(a.id)).where(col(a.responsibility).is_not(None)).group_by(a.responsibility)
-            self._last = dict(self._session.exec(select(a.responsibility, a.owner)
-                                                 .where(col(a.id).in_(latest.scalar_subquery()))).all())
-        return self._last.get(responsibility)
+        if responsibility not in self._last:
+            # The end of the responsibility's range of ix_assignments_responsibility_latest: one index probe.
+            self._last[responsibility] = self._store.last_assigned(responsibility)
+        return self._last[responsibility]
 
     def record(self, route: Route) -> None:
         if route.owner is not None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, update
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from bot import models
@@ -33,15 +33,15 @@ class StoreAssignmentState(AssignmentState):
         return owner in self._away
 
     def open_items(self, owner: str) -> int:
-        return int(self._session.exec(
-            select(func.count()).select_from(models.Assignment)
-            .join(models.Mention, models.Mention.id == models.Assignment.mention_id)  # type: ignore[arg-type]
-            .where(models.Assignment.owner == owner, models.Assignment.active == True,  # noqa: E712
-                   models.Mention.status == "open")).one())
+        # Kept by triggers (bot/services/owner_load.py): one primary-key read, however large the backlog.
+        return int(self._session.exec(select(models.OwnerOpenCount.n)
+                                      .where(models.OwnerOpenCount.owner == owner)).first() or 0)
 
     def last_assigned(self, responsibility: str) -> str | None:
+        # LIMIT 1: the ORM buffers every row a query returns, and a responsibility's history only grows.
         return self._session.exec(select(models.Assignment.owner).where(
-            models.Assignment.responsibility == responsibility).order_by(col(models.Assignment.id).desc())).first()
+            models.Assignment.responsibility == responsibility).order_by(col(models.Assignment.id).desc())
+            .limit(1)).first()
 
 
 def store_tasks(session: Session, mention_id: int, tasks: Sequence[Task]) -> None:

@@ -219,7 +219,9 @@ def handle_digest(session: Session, *, key: str, user: str, now: datetime, lang:
         # Each item keeps its own audit row; the thread gets one line, not one per item.
         record(session, mention, actor=user, action="handled", now=now, lang=lang, tz=tz, thread=False)
     if mentions:
-        first = session.exec(select(models.CardEvent.id).order_by(models.CardEvent.id.desc())).first()  # type: ignore[union-attr]
+        # LIMIT 1: the ORM would otherwise buffer the id of every audit row ever written.
+        first = session.exec(select(models.CardEvent.id).order_by(models.CardEvent.id.desc())  # type: ignore[union-attr]
+                             .limit(1)).first()
         enqueue_thread(session, key=f"history:digest:{key}:{first}", parent_key=key, now=now,
                        text=t("history_digest_handled", lang, user=f"<@{user}>", n=len(mentions)))
     return len(mentions)
