@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -19,6 +19,8 @@ from bot.console import slack_requests
 from bot.errors import ConfigError
 from bot.render.roi import money, render_roi
 from bot.runtime import Runtime, RuntimeOptions
+from bot.services.kpi import Period
+from bot.services.kpi_objectives import measure
 from bot.services.roi import ResultIn, campaign_summary, days_in, import_csv, roi_metric, store_results
 from bot.workspace import parse_workspace
 from monitors.roi_webhook import roi_hooks_from_config
@@ -119,6 +121,19 @@ class TestFigures:
         newsletter = summary.campaigns[1]
         assert {m: v.met for m, v in newsletter.verdicts.items()} == {"ctr": None, "cost_per_lead": None}
         assert summary.overall.totals.spend_cents == 50000
+
+    def test_an_objective_counts_the_teams_days_like_kpi_roi(self, engine, roi_workspace) -> None:
+        store(engine, RESULTS)
+        # A rolling period of two days ending 19 Nov 23:30 UTC, i.e. 18 Nov 00:30 -> 20 Nov 00:30 in Paris: the
+        # midnights inside are Paris's 19 and 20 Nov, so only the 19th's rows count (the 18th's did in UTC days).
+        period = Period(datetime(2026, 11, 17, 23, 30, tzinfo=UTC), datetime(2026, 11, 19, 23, 30, tzinfo=UTC),
+                            "2d")
+        [ctr] = [o for o in roi_workspace.objectives if o.metric == "ctr"]
+        with Session(engine) as session:
+            measured = measure(session, ctr, period, workspace=roi_workspace, cache={})
+            shown = campaign_summary(session, period.start.astimezone(PARIS), period.end.astimezone(PARIS),
+                                     workspace=roi_workspace).overall.totals.metric("ctr")
+        assert measured == shown == pytest.approx(150 / 10000)  # 19 Nov: (100 + 50) clicks / (5000 + 5000)
 
     def test_the_roi_answer_reads_well_in_both_languages(self, engine, roi_workspace) -> None:
         store(engine, RESULTS)
