@@ -47,6 +47,7 @@ from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 from bench.rules import FIRST, WORKSPACE, build_ruleset
 from bench.sentiment import shared_data, tweeteval_val, xlmt
+from bot.db import SQLITE_PRAGMAS
 from bot.sentiment import SentimentScorer
 from monitors.sources.base import Mention, Page
 
@@ -59,7 +60,6 @@ BUDGET = 0.5
 # One statement as the DBAPI cursor received it: (SQL, parameters, whether it went through executemany).
 Captured = tuple[str, Any, bool]
 COMMIT = "COMMIT"  # recorded where the pipeline's transaction committed (pysqlite commits without a statement)
-SQLITE_PRAGMAS = ("PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA foreign_keys=ON")  # as bot.db
 
 
 def texts() -> list[str]:
@@ -277,9 +277,9 @@ def run(kind: str, corpus: list[str], mentions: list[Mention], *, repeat: int, p
         # One more run, untimed, to record the pipeline's SQL: the part of its time no Python change removes.
         captured: list[Captured] = []
         with database(kind) as url:
-            _, _, stored = time_pipeline(url, mentions, page=page, capture=captured)
-        if stored != len(mentions):
-            raise SystemExit(f"{kind}: {stored} mentions stored out of {len(mentions)} in the recorded run")
+            _, _, recorded = time_pipeline(url, mentions, page=page, capture=captured)
+        if recorded != len(mentions):
+            raise SystemExit(f"{kind}: {recorded} mentions stored out of {len(mentions)} in the recorded run")
         floor_us = 1e6 * storage_floor(captured) / len(mentions)
         print(f"{'':10s} storage floor: the pipeline's own SQL replayed with bare sqlite3: {floor_us:,.0f} µs per "
               f"mention (of the pipeline's {pipe_us:,.0f} µs)")
@@ -288,9 +288,9 @@ def run(kind: str, corpus: list[str], mentions: list[Mention], *, repeat: int, p
         # The same mentions once `backlog` items already wait in the queues: a bad buzz must not slow ingestion
         # down as it piles up (routing's per-owner load and turn are read without counting the backlog).
         with database(kind) as url:
-            wall, _, stored = time_pipeline(url, mentions, page=page, backlog=backlog)
-        if stored != len(mentions) + len(backlog):
-            raise SystemExit(f"{kind}: {stored} mentions stored out of {len(mentions) + len(backlog)} with a backlog")
+            wall, _, loaded = time_pipeline(url, mentions, page=page, backlog=backlog)
+        if loaded != len(mentions) + len(backlog):
+            raise SystemExit(f"{kind}: {loaded} mentions stored out of {len(mentions) + len(backlog)} with a backlog")
         loaded_us = 1e6 * wall / len(mentions)
         print(f"{'':10s} with {len(backlog):,} items already open: {loaded_us:,.0f} µs per mention "
               f"({loaded_us / pipe_us:.2f}× the empty database's, one run)")

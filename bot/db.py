@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, create_engine
+
+# Every SQLite connection's settings (also what bench.pipeline's bare-sqlite3 replay sets, so it measures the same).
+SQLITE_PRAGMAS = ("PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA foreign_keys=ON")
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -22,9 +25,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             # https://docs.sqlalchemy.org/en/20/dialects/sqlite.html#serializable-isolation-savepoints-transactional-ddl
             dbapi_conn.isolation_level = None
             cursor = dbapi_conn.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA synchronous=NORMAL")
-            cursor.execute("PRAGMA foreign_keys=ON")
+            for pragma in SQLITE_PRAGMAS:
+                cursor.execute(pragma)
             cursor.close()
 
         @event.listens_for(engine, "begin")
@@ -63,3 +65,16 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+def drop_triggers(conn: Connection, *, sqlite: Iterable[str], postgresql: Iterable[tuple[str, str]],
+                  functions: Iterable[str] = ()) -> None:
+    """Drop a set of triggers that may be there: SQLite's by name; PostgreSQL's (name, table), then their functions."""
+    if conn.dialect.name == "postgresql":
+        for name, table in postgresql:
+            conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name} ON {table}")
+        for function in functions:
+            conn.exec_driver_sql(f"DROP FUNCTION IF EXISTS {function}()")
+        return
+    for name in sqlite:
+        conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name}")

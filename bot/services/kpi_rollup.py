@@ -22,6 +22,8 @@ from datetime import UTC, datetime, time, timedelta
 
 from sqlalchemy.engine import Connection
 
+from bot import db
+
 SQLITE_MINUTES = "CAST(ROUND((julianday({r}.handled_at) - julianday({r}.created_at)) * 1440) AS INTEGER)"
 PG_MINUTES = "CAST(ROUND(EXTRACT(EPOCH FROM ({r}.handled_at - {r}.created_at)) / 60) AS INTEGER)"
 SQLITE_DAY = "date({r}.created_at)"
@@ -109,13 +111,9 @@ def create_triggers(conn: Connection) -> None:
 
 
 def drop_triggers(conn: Connection) -> None:
-    if conn.dialect.name == "postgresql":
-        conn.exec_driver_sql("DROP TRIGGER IF EXISTS kpi_mentions_insert_delete ON mentions")
-        conn.exec_driver_sql("DROP TRIGGER IF EXISTS kpi_mentions_update ON mentions")
-        conn.exec_driver_sql("DROP FUNCTION IF EXISTS kpi_mentions_rollup()")
-        return
-    for name in ("kpi_mentions_insert", "kpi_mentions_delete", "kpi_mentions_update"):
-        conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name}")
+    db.drop_triggers(conn, sqlite=("kpi_mentions_insert", "kpi_mentions_delete", "kpi_mentions_update"),
+                     postgresql=(("kpi_mentions_insert_delete", "mentions"), ("kpi_mentions_update", "mentions")),
+                     functions=("kpi_mentions_rollup",))
 
 
 def rebuild(conn: Connection) -> None:
@@ -225,13 +223,9 @@ END $$""")
 
 
 def drop_task_triggers(conn: Connection) -> None:
-    if conn.dialect.name == "postgresql":
-        conn.exec_driver_sql("DROP TRIGGER IF EXISTS kpi_tasks_insert_delete ON tasks")
-        conn.exec_driver_sql("DROP TRIGGER IF EXISTS kpi_tasks_update ON tasks")
-        conn.exec_driver_sql("DROP FUNCTION IF EXISTS kpi_tasks_rollup()")
-        return
-    for name in ("kpi_tasks_insert", "kpi_tasks_delete", "kpi_tasks_update"):
-        conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name}")
+    db.drop_triggers(conn, sqlite=("kpi_tasks_insert", "kpi_tasks_delete", "kpi_tasks_update"),
+                     postgresql=(("kpi_tasks_insert_delete", "tasks"), ("kpi_tasks_update", "tasks")),
+                     functions=("kpi_tasks_rollup",))
 
 
 def rebuild_tasks(conn: Connection) -> None:

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 from sqlalchemy.engine import Connection
 
+from bot import db
+
 # The mention's status, read by primary key from an assignment trigger.
 _STATUS = "(SELECT status FROM mentions WHERE id = {r}.mention_id)"
 
@@ -89,16 +91,12 @@ def create_triggers(conn: Connection) -> None:
 
 
 def drop_triggers(conn: Connection) -> None:
-    if conn.dialect.name == "postgresql":
-        conn.exec_driver_sql("DROP TRIGGER IF EXISTS owner_load_assignments_insert_delete ON assignments")
-        conn.exec_driver_sql("DROP TRIGGER IF EXISTS owner_load_assignments_update ON assignments")
-        conn.exec_driver_sql("DROP TRIGGER IF EXISTS owner_load_mentions_status ON mentions")
-        conn.exec_driver_sql("DROP FUNCTION IF EXISTS owner_load_assignments()")
-        conn.exec_driver_sql("DROP FUNCTION IF EXISTS owner_load_mentions()")
-        return
-    for name in ("owner_load_assignments_insert", "owner_load_assignments_delete", "owner_load_assignments_update",
-                 "owner_load_mentions_status"):
-        conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name}")
+    db.drop_triggers(conn, sqlite=("owner_load_assignments_insert", "owner_load_assignments_delete",
+                                   "owner_load_assignments_update", "owner_load_mentions_status"),
+                     postgresql=(("owner_load_assignments_insert_delete", "assignments"),
+                                 ("owner_load_assignments_update", "assignments"),
+                                 ("owner_load_mentions_status", "mentions")),
+                     functions=("owner_load_assignments", "owner_load_mentions"))
 
 
 # The count from the rows: what the table must always equal (the tests compare the two).
