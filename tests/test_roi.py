@@ -28,7 +28,8 @@ from monitors.webhooks import sign
 from tests.conftest import T0, WORKSPACE_YAML
 from tests.slackbot import SECRET, wait_until
 
-PARIS = ZoneInfo("Europe/Paris")
+TZ = "Europe/Paris"  # the team's time zone: ROI results are counted in its days
+PARIS = ZoneInfo(TZ)
 HOOK_SECRET = "roi-secret-0123456789abcdef"
 ROI_YAML = WORKSPACE_YAML + """
 objectives:
@@ -78,37 +79,38 @@ def rows(engine) -> list[models.CampaignResult]:  # type: ignore[no-untyped-def]
 
 class TestFigures:
     def test_days_counted_are_those_whose_midnight_falls_in_the_period(self) -> None:
-        assert days_in(START, END) == (date(2026, 11, 18), date(2026, 11, 20))
+        assert days_in(START, END, TZ) == (date(2026, 11, 18), date(2026, 11, 20))
         # "the last 7 days" at 10:00 in Paris: today and the 6 days before, each once.
         start = datetime(2026, 11, 13, 10, tzinfo=PARIS)
-        assert days_in(start, datetime(2026, 11, 20, 10, tzinfo=PARIS)) == (date(2026, 11, 14), date(2026, 11, 21))
+        assert days_in(start, datetime(2026, 11, 20, 10, tzinfo=PARIS), TZ) == (date(2026, 11, 14),
+                                                                                date(2026, 11, 21))
 
     def test_rates_over_all_campaigns_and_per_network(self, engine) -> None:
         store(engine, RESULTS)
         with Session(engine) as session:
             # All networks, 18-19 Nov: impressions 10000 + 5000 + 5000 = 20000; clicks 200 + 100 + 50 = 350;
             # conversions 10 + 5 + 0 = 15; leads 8 + 2 + 0 = 10; spend 300 + 150.50 + 49.50 = 500.00.
-            assert roi_metric(session, "ctr", START, END) == pytest.approx(350 / 20000)  # 0.0175
-            assert roi_metric(session, "conversion_rate", START, END) == pytest.approx(15 / 350)  # 0.0429
-            assert roi_metric(session, "cost_per_lead", START, END) == pytest.approx(500 / 10)  # 50.00
+            assert roi_metric(session, "ctr", START, END, tz=TZ) == pytest.approx(350 / 20000)  # 0.0175
+            assert roi_metric(session, "conversion_rate", START, END, tz=TZ) == pytest.approx(15 / 350)  # 0.0429
+            assert roi_metric(session, "cost_per_lead", START, END, tz=TZ) == pytest.approx(500 / 10)  # 50.00
             # Instagram only: 300 / 15000 = 0.02; 15 / 300 = 0.05; (300 + 150.50) / (8 + 2) = 45.05.
-            assert roi_metric(session, "ctr", START, END, "instagram") == pytest.approx(0.02)
-            assert roi_metric(session, "conversion_rate", START, END, "instagram") == pytest.approx(0.05)
-            assert roi_metric(session, "cost_per_lead", START, END, "instagram") == pytest.approx(45.05)
+            assert roi_metric(session, "ctr", START, END, "instagram", tz=TZ) == pytest.approx(0.02)
+            assert roi_metric(session, "conversion_rate", START, END, "instagram", tz=TZ) == pytest.approx(0.05)
+            assert roi_metric(session, "cost_per_lead", START, END, "instagram", tz=TZ) == pytest.approx(45.05)
             # Facebook: no lead, so no cost per lead (not 0, not infinity); 0 conversions of 50 clicks = 0.
-            assert roi_metric(session, "cost_per_lead", START, END, "facebook") is None
-            assert roi_metric(session, "conversion_rate", START, END, "facebook") == 0.0
+            assert roi_metric(session, "cost_per_lead", START, END, "facebook", tz=TZ) is None
+            assert roi_metric(session, "conversion_rate", START, END, "facebook", tz=TZ) == 0.0
             # A day without results: every rate is None.
             empty = (datetime(2026, 11, 1, tzinfo=PARIS), datetime(2026, 11, 2, tzinfo=PARIS))
-            assert [roi_metric(session, m, *empty) for m in ("ctr", "conversion_rate", "cost_per_lead")] == [
+            assert [roi_metric(session, m, *empty, tz=TZ) for m in ("ctr", "conversion_rate", "cost_per_lead")] == [
                 None, None, None]
             with pytest.raises(ValueError, match="unknown ROI metric"):
-                roi_metric(session, "roas", START, END)
+                roi_metric(session, "roas", START, END, tz=TZ)
 
     def test_each_campaign_against_its_objectives(self, engine, roi_workspace) -> None:
         store(engine, RESULTS)
         with Session(engine) as session:
-            summary = campaign_summary(session, START, END, workspace=roi_workspace)
+            summary = campaign_summary(session, START, END, workspace=roi_workspace, tz=TZ)
         assert [c.campaign for c in summary.campaigns] == ["black-friday", "newsletter"]  # biggest spend first
         bf = summary.campaigns[0]
         assert (bf.totals.impressions, bf.totals.clicks, bf.totals.conversions, bf.totals.leads,
@@ -131,14 +133,15 @@ class TestFigures:
         [ctr] = [o for o in roi_workspace.objectives if o.metric == "ctr"]
         with Session(engine) as session:
             measured = measure(session, ctr, period, workspace=roi_workspace, cache={})
-            shown = campaign_summary(session, period.start.astimezone(PARIS), period.end.astimezone(PARIS),
-                                     workspace=roi_workspace).overall.totals.metric("ctr")
+            shown = campaign_summary(session, period.start, period.end, workspace=roi_workspace,
+                                     tz=TZ).overall.totals.metric("ctr")
         assert measured == shown == pytest.approx(150 / 10000)  # 19 Nov: (100 + 50) clicks / (5000 + 5000)
 
     def test_the_roi_answer_reads_well_in_both_languages(self, engine, roi_workspace) -> None:
         store(engine, RESULTS)
         with Session(engine) as session:
-            summary = campaign_summary(session, START, END, workspace=roi_workspace, campaign="black-friday")
+            summary = campaign_summary(session, START, END, workspace=roi_workspace, tz=TZ,
+                                       campaign="black-friday")
         english = json.dumps(render_roi(summary, lang="en", span="Nov 18 → Nov 19").blocks, ensure_ascii=False)
         assert "20,000 impressions · 350 clicks · 15 conversions · 10 leads · spend €500.00" in english
         assert "CTR *1.8%* (⚠️ below target ≥ 2.0%)" in english  # 350 / 20000 = 1.75 % shown as 1.8 %

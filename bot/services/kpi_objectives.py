@@ -104,11 +104,8 @@ def measure(session: Session, objective: Objective, period: kpi.Period, *, works
             from bot.services.roi import roi_metric
         except ImportError:
             raise RoiUnavailable() from None
-        # Result rows are per day: count the team's days, as `/kpi roi` does, not the UTC days a rolling period
-        # (now - 30 days) would give.
-        zone = ZoneInfo(workspace.kpi_timezone)
-        return roi_metric(session, metric, period.start.astimezone(zone), period.end.astimezone(zone),
-                          network=network)
+        # Result rows are per day: the team's days, as `/kpi roi` counts them.
+        return roi_metric(session, metric, period.start, period.end, network=network, tz=workspace.kpi_timezone)
     figures = _figures(session, cache, period, network)
     if metric == "volume":
         return figures.volume / period.days

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from sqlalchemy import func, tuple_
@@ -142,13 +143,13 @@ def wrong_currency(result: ResultIn, currency: str) -> str | None:
 # Figures
 
 
-def days_in(start: datetime, end: datetime) -> tuple[date, date]:
-    """The days [first, last) whose midnight, in `start`'s time zone, falls in [start, end).
+def days_in(start: datetime, end: datetime, tz: str) -> tuple[date, date]:
+    """The days [first, last) whose midnight, in the time zone `tz` (the team's), falls in [start, end).
 
     So "the last 30 days" ending today at 09:00 counts today and the 29 days before: each day once.
     """
-    zone = start.tzinfo
-    local_end = end.astimezone(zone)
+    zone = ZoneInfo(tz)
+    start, local_end = start.astimezone(zone), end.astimezone(zone)
     first = start.date() + timedelta(days=0 if start.timetz().replace(tzinfo=None) == time(0) else 1)
     last = local_end.date() + timedelta(days=0 if local_end.timetz().replace(tzinfo=None) == time(0) else 1)
     return first, max(first, last)
@@ -193,23 +194,23 @@ def _where(first: date, last: date, network: str | None, campaign: str | None = 
 
 
 def totals(session: Session, start: datetime, end: datetime, network: str | None = None,
-           campaign: str | None = None) -> Totals:
-    """Summed results over the days of [start, end) (see `days_in`)."""
-    first, last = days_in(start, end)
+           campaign: str | None = None, *, tz: str) -> Totals:
+    """Summed results over the days of [start, end) in the time zone `tz` (see `days_in`)."""
+    first, last = days_in(start, end, tz)
     row = session.exec(select(*_sums()).where(*_where(first, last, network, campaign))).one()
     return Totals(*(int(v) for v in row))
 
 
 def roi_metric(session: Session, metric: str, start: datetime, end: datetime,
-               network: str | None = None) -> float | None:
+               network: str | None = None, *, tz: str) -> float | None:
     """ctr, conversion_rate (fractions) or cost_per_lead (currency) over all campaigns; None: denominator zero.
 
-    Result rows are per day: the days counted are those whose midnight, in `start`'s time zone, falls in
-    [start, end) (`days_in`). Pass datetimes in the team's zone to count the team's days.
+    Result rows are per day: the days counted are those whose midnight, in the team's time zone `tz`, falls in
+    [start, end) (`days_in`).
     """
     if metric not in METRICS:
         raise ValueError(f"unknown ROI metric {metric!r}; expected one of {', '.join(METRICS)}")
-    return totals(session, start, end, network).metric(metric)
+    return totals(session, start, end, network, tz=tz).metric(metric)
 
 
 @dataclass(frozen=True, slots=True)
@@ -263,10 +264,11 @@ def _figures(name: str, tot: Totals, targets: dict[str, tuple[float, bool]]) -> 
     return CampaignFigures(name, tot, verdicts)
 
 
-def campaign_summary(session: Session, start: datetime, end: datetime, *, workspace: Any,
+def campaign_summary(session: Session, start: datetime, end: datetime, *, workspace: Any, tz: str,
                      campaign: str | None = None, network: str | None = None, limit: int = 200) -> RoiSummary:
-    """Each campaign's totals, rates and verdicts against its objectives over [start, end), biggest spend first."""
-    first, last = days_in(start, end)
+    """Each campaign's totals, rates and verdicts against its objectives over the days of [start, end) in the
+    time zone `tz` (see `days_in`), biggest spend first."""
+    first, last = days_in(start, end, tz)
     r = models.CampaignResult
     rows = session.exec(select(r.campaign, *_sums()).where(*_where(first, last, network, campaign))
                         .group_by(r.campaign).order_by(func.sum(r.spend_cents).desc(), r.campaign)
@@ -276,7 +278,7 @@ def campaign_summary(session: Session, start: datetime, end: datetime, *, worksp
     objectives = getattr(workspace, "objectives", []) or []
     campaigns = [_figures(name, Totals(*(int(v) for v in sums)), _targets(objectives, per_campaign, name, network))
                  for name, *sums in rows]
-    overall_totals = totals(session, start, end, network, campaign)
+    overall_totals = totals(session, start, end, network, campaign, tz=tz)
     overall = _figures(campaign or "", overall_totals, _targets(objectives, per_campaign, campaign, network))
     return RoiSummary(first, last - timedelta(days=1), getattr(roi, "currency", "EUR"), campaigns, overall)
 

@@ -13,9 +13,7 @@ import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from rapidfuzz import process
 from slack_sdk import WebClient
@@ -143,12 +141,6 @@ def parse_roi(args: list[str], deps: Deps) -> tuple[kpi.Period, str | None]:
     return period, campaign
 
 
-def _local(period: kpi.Period, tz: str) -> tuple[datetime, datetime]:
-    # ROI rows are per day: read the period's bounds in the brand's zone, so its days are the team's days.
-    zone = ZoneInfo(tz)
-    return period.start.astimezone(zone), period.end.astimezone(zone)
-
-
 def handle_roi(args: list[str], command: dict[str, Any], respond: Respond, deps: Deps) -> None:
     """`/kpi roi [period] [campaign]`: each campaign's CTR, conversion rate and cost per lead against objectives."""
     if args and args[0].lower() in ("help", "aide"):
@@ -160,8 +152,9 @@ def handle_roi(args: list[str], command: dict[str, Any], respond: Respond, deps:
         respond(text=f"{exc}\n{t('roi_usage', deps.lang)}", response_type="ephemeral")
         return
     tz = _zone(deps)
-    start, end = _local(period, tz)
     with Session(reader(deps.engine)) as session:
-        summary = campaign_summary(session, start, end, workspace=deps.workspace, campaign=campaign)
-    rendered = render_roi(summary, lang=deps.lang, span=span_label(chart_days(start, end, tz), deps.lang))
+        summary = campaign_summary(session, period.start, period.end, workspace=deps.workspace, tz=tz,
+                                   campaign=campaign)
+    rendered = render_roi(summary, lang=deps.lang,
+                          span=span_label(chart_days(period.start, period.end, tz), deps.lang))
     respond(text=rendered.text, blocks=rendered.blocks, response_type="ephemeral")
