@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from bot import models
-from bot.db import session_scope
+from bot.db import reader, session_scope
 from bot.messages import t
 from bot.outbox import enqueue_message
 from bot.render.kpi import render_report
@@ -80,19 +80,21 @@ def run_weekly_digest(engine: Engine, workspace: Workspace, *, now: datetime, cl
     if now - slot.due > GRACE:
         return False
     lang, tz, channel = workspace.brand.language, workspace.kpi_timezone, workspace.kpi_channel
-    with session_scope(engine) as session:
+    # The report is read on a snapshot (`reader`): on SQLite a writing session would hold the write lock, and so
+    # hold up ingestion, for as long as the report takes. Only the short enqueue writes.
+    with Session(reader(engine)) as session:
         row = session.exec(select(models.OutboxMessage).where(models.OutboxMessage.key == slot.key)).first()
         if row is None:
             report = kpi.report(session, slot.period, workspace=workspace, now=now)
             rendered = render_report(report, brand=workspace.brand.name, lang=lang, tz=tz)
-            title = t("kpi_digest_title", lang, brand=workspace.brand.name, monday=f"{slot.period.start:%Y-%m-%d}")
-            blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": f"*{title}*"}}, *rendered.blocks[1:]]
-            return enqueue_message(session, key=slot.key, channel=channel, text=title,
-                                   blocks=blocks[:50], now=now)
-        if row.status != "sent":
-            return False  # the chart goes under the text: wait until the text is posted
-        target = row.channel_id or row.channel
-    return _upload_chart(engine, workspace, slot, client=client, channel=target, now=now)
+    if row is None:
+        title = t("kpi_digest_title", lang, brand=workspace.brand.name, monday=f"{slot.period.start:%Y-%m-%d}")
+        blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": f"*{title}*"}}, *rendered.blocks[1:]]
+        with session_scope(engine) as session:
+            return enqueue_message(session, key=slot.key, channel=channel, text=title, blocks=blocks[:50], now=now)
+    if row.status != "sent":
+        return False  # the chart goes under the text: wait until the text is posted
+    return _upload_chart(engine, workspace, slot, client=client, channel=row.channel_id or row.channel, now=now)
 
 
 def _upload_chart(engine: Engine, workspace: Workspace, slot: Slot, *, client: Any, channel: str,
@@ -110,7 +112,7 @@ def _upload_chart(engine: Engine, workspace: Workspace, slot: Slot, *, client: A
     except IntegrityError:
         return False  # uploaded already (or being uploaded by another replica)
     try:
-        with Session(engine) as session:
+        with Session(reader(engine)) as session:
             png = kpi_chart_png(session, CHART_METRIC, slot.period.start, slot.period.end, network=None,
                                 tz=workspace.kpi_timezone, lang=workspace.brand.language)
         upload_chart(client, channel, png, t("kpi_digest_chart", workspace.brand.language, period=slot.period.label))
