@@ -37,7 +37,7 @@ from slack_sdk.models.views import View
 from bot import models
 from bot.messages import Lang, t
 from bot.render.cards import NETWORK_LABELS, Rendered, network_label
-from bot.render.escape import SECTION_TEXT_MAX, escape, truncate
+from bot.render.escape import SECTION_TEXT_MAX, escape, safe_url, truncate
 from bot.services import calendar
 from bot.workspace import NETWORKS
 
@@ -96,13 +96,6 @@ def _title(view: calendar.CalendarView, lang: Lang) -> str:
 
 # ---------------------------------------------------------------------------------------------------------
 # The listing
-
-
-def safe_url(url: str | None) -> str | None:
-    """A link we may put inside <...|...>: http(s) and none of the characters that would end the link early."""
-    if not url or not url.startswith(("https://", "http://")) or any(c in url for c in "<>| \n"):
-        return None
-    return url
 
 
 def post_line(post: models.CalendarPost, *, tz: str, lang: Lang) -> str:

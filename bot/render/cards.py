@@ -24,7 +24,7 @@ from slack_sdk.models.blocks import (
 
 from bot import ids, models
 from bot.messages import Lang, t
-from bot.render.escape import CONTEXT_TEXT_MAX, FALLBACK_TEXT_MAX, escape, quote, truncate
+from bot.render.escape import CONTEXT_TEXT_MAX, FALLBACK_TEXT_MAX, escape, quote, safe_url, truncate
 
 NETWORK_LABELS = {
     "x": "X", "facebook": "Facebook", "instagram": "Instagram", "linkedin": "LinkedIn", "youtube": "YouTube",
@@ -54,13 +54,6 @@ class CardContext:
     action: models.NetworkAction | None = None  # a reply or hide in progress
     done: models.NetworkAction | None = None  # the last reply or hide done
     approvers: Sequence[str] = ()
-
-
-def _safe_url(url: str | None) -> str | None:
-    # Only http(s) links become clickable; anything else could smuggle mrkdwn control syntax.
-    if url and url.startswith(("https://", "http://")) and not any(c in url for c in "<>| \n"):
-        return url
-    return None
 
 
 def _when(at: datetime, tz: str) -> str:
@@ -171,7 +164,7 @@ def render_card(mention: models.Mention, author: models.Author, context: CardCon
         context.append(f"{t('owner', lang)}: <@{ctx.owner}>")
     if mention.route_reason:
         context.append(escape(mention.route_reason))
-    link = _safe_url(mention.permalink)
+    link = safe_url(mention.permalink)
     if link:
         context.append(f"<{link}|{t('view_on', lang, network=network)}>")
     # A text expired under the retention policy says so, rather than showing an empty quote.

@@ -15,6 +15,14 @@ FALLBACK_TEXT_MAX = 4000
 _ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
 
 
+def safe_url(url: str | None) -> str | None:
+    """A link we may put inside <...|...>: http(s) only (anything else could smuggle mrkdwn control syntax) and none
+    of the characters that would end the link early; None otherwise."""
+    if url and url.startswith(("https://", "http://")) and not any(c in url for c in "<>| \n"):
+        return url
+    return None
+
+
 def escape(text: str) -> str:
     """Escape user text for mrkdwn."""
     return text.translate(_ESCAPES)

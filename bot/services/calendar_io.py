@@ -27,6 +27,7 @@ from sqlmodel import Session, col, select
 from bot import models
 from bot.messages import Lang, t
 from bot.render.cards import NETWORK_LABELS
+from bot.render.escape import safe_url
 from bot.services import calendar
 from bot.workspace import NETWORKS, SLACK_USER
 
@@ -132,7 +133,7 @@ def _link(value: str, lang: Lang) -> str | None:
     text = value.strip()
     if not text:
         return None
-    if not text.startswith(("https://", "http://")) or any(c in text for c in "<>| "):
+    if safe_url(text) is None:  # the rule the listing's links follow
         raise _Bad("link", t("io_link", lang, value=text))
     return text
 

@@ -16,7 +16,7 @@ from bot.deps import Deps
 from bot.errors import NotFound
 from bot.messages import t
 from bot.render import calendar as render
-from bot.render.escape import escape
+from bot.render.escape import escape, safe_url
 from bot.services import calendar, calendar_io
 from handlers.commands.calendar import listing, may_plan, refusal
 
@@ -142,7 +142,7 @@ def register(app: App, deps: Deps) -> None:
             return
         values = (view.get("state") or {}).get("values") or {}
         link = render.text_value(values, render.LINK) or None
-        if link and not render.safe_url(link):
+        if link and not safe_url(link):
             ack(response_action="errors", errors={render.LINK: t("cal_err_link", deps.lang)})
             return
         try:
