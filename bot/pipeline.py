@@ -128,8 +128,8 @@ def sanitize(mention: Mention) -> Mention:
     changes = {}
     for name in _STR_FIELDS:
         value = getattr(mention, name)
-        if value is not None and storable(value) is not value:
-            changes[name] = storable(value)
+        if value is not None and (clean := storable(value)) is not value:
+            changes[name] = clean
     if mention.raw and _unstorable(mention.raw):
         changes["raw"] = _storable_json(mention.raw)
     return dataclasses.replace(mention, **changes) if changes else mention
@@ -211,39 +211,26 @@ def store(session: Session, mention: Mention, decisions: Decisions, *, source: s
 
 
 class _PageAssignment:
-    """Routing's view of the team for one page: what the store says (asked once, on first need), plus the routes
-    of the page's earlier items.
+    """Routing's view of the team for one page: what the store says (`StoreAssignmentState`, each answer read once
+    per page), plus the routes of the page's earlier items.
 
     A page is stored in one go after every item is decided, so the items routed earlier in the page are counted
-    here, as the store would count them had each been written before the next was decided. The counts are the
-    same as `StoreAssignmentState`'s (active assignments of open mentions, from the trigger-kept
-    `owner_open_counts`; the latest assignment of each responsibility), asked once per page instead of once per
-    item and owner.
+    here, as the store would count them had each been written before the next was decided.
     """
 
-    def __init__(self, session: Session, store: Any) -> None:
-        self._session = session
+    def __init__(self, store: Any) -> None:
         self._store = store
-        self._open: dict[str, int] | None = None  # the store's counts, loaded on first need
-        self._last: dict[str, str | None] = {}  # the store's latest owner per responsibility, asked on first need
-        self._added: dict[str, int] = {}  # this page's routes
-        self._latest: dict[str, str | None] = {}
+        self._added: dict[str, int] = {}  # this page's routes, on top of the store's counts
+        self._last: dict[str, str | None] = {}  # latest owner per responsibility: the store's, then this page's
 
     def is_away(self, owner: str) -> bool:
         return bool(self._store.is_away(owner))
 
     def open_items(self, owner: str) -> int:
-        if self._open is None:
-            # One row per owner, kept by triggers (bot/services/owner_load.py): no count over the open backlog.
-            self._open = {o: int(n) for o, n in self._session.exec(
-                select(models.OwnerOpenCount.owner, models.OwnerOpenCount.n)).all()}
-        return self._open.get(owner, 0) + self._added.get(owner, 0)
+        return self._store.open_items(owner) + self._added.get(owner, 0)
 
     def last_assigned(self, responsibility: str) -> str | None:
-        if responsibility in self._latest:
-            return self._latest[responsibility]
         if responsibility not in self._last:
-            # The end of the responsibility's range of ix_assignments_responsibility_latest: one index probe.
             self._last[responsibility] = self._store.last_assigned(responsibility)
         return self._last[responsibility]
 
@@ -251,7 +238,7 @@ class _PageAssignment:
         if route.owner is not None:
             self._added[route.owner] = self._added.get(route.owner, 0) + 1
         if route.responsibility is not None:
-            self._latest[route.responsibility] = route.owner
+            self._last[route.responsibility] = route.owner
 
 
 _AUTHORS = models.Author.__table__  # type: ignore[attr-defined]
@@ -324,7 +311,7 @@ def _author_ids(session: Session, mentions: Sequence[Mention], now: datetime) ->
         key = (mention.network, mention.author_handle)
         profile = profiles.get(key)
         if profile is None:
-            profiles[key] = {"name": mention.author_name, "followers": mention.author_followers, "seen": False}
+            profiles[key] = {"name": mention.author_name, "followers": mention.author_followers}
             continue
         # Follower counts change, and influencer tiers depend on them: keep the latest known values.
         if mention.author_followers is not None:
@@ -375,11 +362,11 @@ def _insert_page(session: Session, decided: Sequence[tuple[Mention, Decisions, i
             **({"status": ARCHIVED} if history else {"status": LISTENING} if subject is not None else {}),
         })
     session.execute(insert(_MENTIONS), rows)
+    if subject is not None or history:
+        return  # competitors' items (share of voice) and past ones (a backfill): no assignment, task or card
     stored = {(network, external_id): mention_id for mention_id, network, external_id in _by_key(
         session, _MENTIONS, "external_id", [(m.network, m.external_id) for m, _, _ in decided])}
     mention_ids = [stored[(m.network, m.external_id)] for m, _, _ in decided]
-    if subject is not None or history:
-        return  # competitors' items (share of voice) and past ones (a backfill): no assignment, task or card
     tasks, assignments, cards = [], [], []
     for (_, decisions, _), mention_id in zip(decided, mention_ids, strict=True):
         route_ = decisions.route
@@ -438,7 +425,7 @@ def ingest_page(session: Session, page: Page | PollResult, *, source: str, works
     if rules is not None and not history:
         from bot.services.engagement import StoreAssignmentState
 
-        assignment = _PageAssignment(session, StoreAssignmentState(session))
+        assignment = _PageAssignment(StoreAssignmentState(session))
     decided: list[tuple[Mention, Decisions, int | None]] = []
     for mention in fresh:
         refs = [(mention.network, ref) for ref in (mention.parent_id, mention.conversation_id) if ref]

@@ -21,7 +21,13 @@ STATUSES = ("open", "open", "handled", "not_relevant", "snoozed", "escalated")
 
 
 def _from_rows(session: Session) -> dict[str, int]:
-    return {owner: int(n) for owner, n in session.execute(text(owner_load.COUNT_SQL)).all()}
+    """Counted here, row by row, independently of the module's SQL: active, owned, and the item still open."""
+    status = {m.id: m.status for m in session.exec(select(models.Mention)).all()}
+    counts: dict[str, int] = {}
+    for a in session.exec(select(models.Assignment)).all():
+        if a.active and a.owner is not None and status.get(a.mention_id) == "open":
+            counts[a.owner] = counts.get(a.owner, 0) + 1
+    return counts
 
 
 def _kept(session: Session) -> dict[str, int]:

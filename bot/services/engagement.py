@@ -26,6 +26,7 @@ class StoreAssignmentState(AssignmentState):
     def __init__(self, session: Session) -> None:
         self._session = session
         self._away: set[str] | None = None
+        self._open: dict[str, int] | None = None
 
     def is_away(self, owner: str) -> bool:
         if self._away is None:
@@ -33,12 +34,16 @@ class StoreAssignmentState(AssignmentState):
         return owner in self._away
 
     def open_items(self, owner: str) -> int:
-        # Kept by triggers (bot/services/owner_load.py): one primary-key read, however large the backlog.
-        return int(self._session.exec(select(models.OwnerOpenCount.n)
-                                      .where(models.OwnerOpenCount.owner == owner)).first() or 0)
+        if self._open is None:
+            # One row per owner, kept by triggers (bot/services/owner_load.py): read once, never counted from the
+            # open backlog, however large it is.
+            self._open = {o: int(n) for o, n in self._session.exec(
+                select(models.OwnerOpenCount.owner, models.OwnerOpenCount.n)).all()}
+        return self._open.get(owner, 0)
 
     def last_assigned(self, responsibility: str) -> str | None:
-        # LIMIT 1: the ORM buffers every row a query returns, and a responsibility's history only grows.
+        # The end of the responsibility's range of ix_assignments_responsibility_latest. LIMIT 1: the ORM buffers
+        # every row a query returns, and a responsibility's history only grows.
         return self._session.exec(select(models.Assignment.owner).where(
             models.Assignment.responsibility == responsibility).order_by(col(models.Assignment.id).desc())
             .limit(1)).first()

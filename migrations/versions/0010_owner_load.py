@@ -28,8 +28,10 @@ def upgrade() -> None:
     with op.batch_alter_table('assignments', schema=None) as batch_op:
         batch_op.create_index('ix_assignments_responsibility_latest', ['responsibility', 'id'], unique=False)
     conn = op.get_bind()
-    owner_load.rebuild(conn)
+    # Triggers first: on PostgreSQL creating them locks out writers until this revision commits, so no assignment
+    # written by a replica still running the old code slips between the count and the triggers.
     owner_load.create_triggers(conn)
+    owner_load.rebuild(conn)
 
 
 def downgrade() -> None:
