@@ -71,7 +71,8 @@ def run(url: str, path: Path, *, batch: int) -> dict[str, object]:
                 close()
             figures[attempt] = {"read": report.read, "stored": report.stored, "already_stored": report.skipped,
                                 "rejected": report.rejected, "seconds": round(report.seconds, 1),
-                                "per_second": round(report.per_second), "peak_rss_mb": round(peak_rss_mb(), 1)}
+                                "per_second": round(report.per_second),
+                                "peak_rss_so_far_mb": round(peak_rss_mb(), 1)}  # the process high-water mark
             print(f"{attempt:6s} run: {report.read:,} read, {report.stored:,} stored, {report.skipped:,} already "
                   f"stored, {report.rejected} set aside in {report.seconds:.1f}s ({report.per_second:,.0f}/s); "
                   f"peak memory so far {peak_rss_mb():.0f} MB")

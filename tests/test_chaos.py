@@ -12,7 +12,7 @@ from datetime import timedelta
 import httpx
 from sqlmodel import Session, col, func, select
 
-from bench.chaos import run_chaos
+from bench.chaos import card_keys, run_chaos
 from bot import models
 from bot.db import make_engine
 from bot.runtime import Runtime, RuntimeOptions
@@ -80,8 +80,8 @@ def test_a_flood_while_a_network_misbehaves_and_slack_is_down_ten_minutes(  # ty
 
         # Slack is back: the bot catches up by itself, each card once.
         deadline = time.monotonic() + 60
-        while len({k for k in _card_keys(fake_slack)}) < 300:
-            assert time.monotonic() < deadline, f"caught up only {len(set(_card_keys(fake_slack)))} of 300"
+        while len({k for k in card_keys(fake_slack)}) < 300:
+            assert time.monotonic() < deadline, f"caught up only {len(set(card_keys(fake_slack)))} of 300"
             clock.advance(timedelta(seconds=30))
             runtime.worker.wake()
             time.sleep(0.2)
@@ -90,7 +90,7 @@ def test_a_flood_while_a_network_misbehaves_and_slack_is_down_ten_minutes(  # ty
             tracemalloc.stop()
         runtime.stop()
         api.close()
-    keys = _card_keys(fake_slack)
+    keys = card_keys(fake_slack)
     assert len(keys) == 300 and len(set(keys)) == 300
     # The network's troubles were recorded as the source's health, never crashed a poll job.
     assert set(outcomes) <= {"failed", "rate_limited", "waiting"} and "failed" in outcomes
@@ -100,8 +100,3 @@ def test_a_flood_while_a_network_misbehaves_and_slack_is_down_ten_minutes(  # ty
         assert health is not None and health.last_error and health.consecutive_failures >= 1
         assert session.exec(select(func.count()).select_from(models.Mention)).one() == 300
     engine.dispose()
-
-
-def _card_keys(fake) -> list[str]:  # type: ignore[no-untyped-def]
-    return [c.body["metadata"]["event_payload"]["key"] for c in fake.calls("chat.postMessage")
-            if c.ok and c.body["metadata"]["event_payload"]["key"].startswith("card:")]

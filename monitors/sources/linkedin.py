@@ -72,6 +72,7 @@ from monitors.sources.base import (
     RequestRejected,
     SourceError,
     mention_raw,
+    opt_str,
 )
 from monitors.sources.http import SourceHttp
 from monitors.sources.kit import EPOCH, PollWindow, Watermark, epoch_ms, is_fatal, json_body, refresh_comments
@@ -126,7 +127,7 @@ def parse_comments(payload: Any, *, post_urn: str | None = None) -> Page:
 def _parse_comment(item: Any, post_urn: str | None) -> Mention:
     if not isinstance(item, dict):
         raise PayloadInvalid(NETWORK, f"comment is {type(item).__name__}, not an object", item=item)
-    urn = _opt_str(item.get("commentUrn")) or _opt_str(item.get("$URN"))
+    urn = opt_str(item.get("commentUrn")) or opt_str(item.get("$URN"))
     if urn is None or not urn.startswith("urn:li:comment:"):
         raise PayloadInvalid(NETWORK, "comment has no commentUrn", item=item)
     message = item.get("message")
@@ -136,9 +137,9 @@ def _parse_comment(item: Any, post_urn: str | None) -> Mention:
     created = item.get("created")
     created_at = epoch_ms(NETWORK, created.get("time") if isinstance(created, dict) else None, item,
                           what=f"comment {urn[:80]} created.time")
-    actor = _opt_str(item.get("actor")) or "unknown"
-    parent = _opt_str(item.get("parentComment"))
-    conversation = post_urn or _opt_str(item.get("object"))
+    actor = opt_str(item.get("actor")) or "unknown"
+    parent = opt_str(item.get("parentComment"))
+    conversation = post_urn or opt_str(item.get("object"))
     return Mention(
         network=NETWORK, external_id=urn, kind="reply" if parent else "comment", author_handle=actor, text=text,
         created_at=created_at,
@@ -179,7 +180,7 @@ def parse_posts(payload: Any) -> PostsPage:
         try:
             if not isinstance(item, dict):
                 raise PayloadInvalid(NETWORK, f"post is {type(item).__name__}, not an object", item=item)
-            urn = _opt_str(item.get("id"))
+            urn = opt_str(item.get("id"))
             if urn is None or not urn.startswith("urn:li:"):
                 raise PayloadInvalid(NETWORK, "post has no URN id", item=item)
             if item.get("lifecycleState", "PUBLISHED") != "PUBLISHED":
@@ -220,7 +221,7 @@ def parse_statistics(payload: Any) -> tuple[dict[str, dict[str, int | None]], li
     stats: dict[str, dict[str, int | None]] = {}
     rejected: list[PayloadInvalid] = []
     for item in _elements(payload):
-        urn = (_opt_str(item.get("share")) or _opt_str(item.get("ugcPost"))) if isinstance(item, dict) else None
+        urn = (opt_str(item.get("share")) or opt_str(item.get("ugcPost"))) if isinstance(item, dict) else None
         totals = item.get("totalShareStatistics") if isinstance(item, dict) else None
         if urn is None or not isinstance(totals, dict):
             rejected.append(PayloadInvalid(NETWORK, "statistics element has no share/ugcPost or totals", item=item))
@@ -261,10 +262,6 @@ def _next_start(payload: dict[str, Any], received: int) -> int | None:
 
 def _count(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
-
-
-def _opt_str(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -309,8 +306,8 @@ def parse_notifications(payload: Any) -> NoticesPage:
         action = item.get("action")
         if action not in ("SHARE_MENTION", "COMMENT_MENTION"):
             continue
-        source_post = _opt_str(item.get("sourcePost"))
-        target = next((u for u in (_opt_str(item.get("generatedActivity")), source_post)
+        source_post = opt_str(item.get("sourcePost"))
+        target = next((u for u in (opt_str(item.get("generatedActivity")), source_post)
                        if u and (POST_URN.match(u) or COMMENT_URN.match(u))), None)
         at = _count(item.get("lastModifiedAt"))
         if target is None:
@@ -366,7 +363,7 @@ def parse_post_mention(payload: Any) -> Mention | None:
     """
     if not isinstance(payload, dict):
         raise PayloadInvalid(NETWORK, f"post is {type(payload).__name__}, not an object", item=payload)
-    urn = _opt_str(payload.get("id"))
+    urn = opt_str(payload.get("id"))
     if urn is None or not POST_URN.match(urn):
         raise PayloadInvalid(NETWORK, "mentioning post has no share or ugcPost id", item=payload)
     if payload.get("lifecycleState", "PUBLISHED") != "PUBLISHED":
@@ -377,7 +374,7 @@ def parse_post_mention(payload: Any) -> Mention | None:
     created = epoch_ms(NETWORK, payload.get("publishedAt", payload.get("createdAt")), payload,
                        what=f"post {urn} publishedAt")
     return Mention(network=NETWORK, external_id=urn, kind="mention",
-                   author_handle=_opt_str(payload.get("author")) or "unknown", text=text, created_at=created,
+                   author_handle=opt_str(payload.get("author")) or "unknown", text=text, created_at=created,
                    permalink=f"https://www.linkedin.com/feed/update/{urn}/", conversation_id=urn, raw=payload)
 
 
@@ -661,7 +658,7 @@ class LinkedInConnector(Connector):
         answer = http.without_retries().post_json(f"{self.base_url}/socialActions/{enc(target)}/comments", json=body,
                                       headers=self._headers())
         data = answer.data if isinstance(answer.data, dict) else {}
-        new_id = _opt_str(data.get("commentUrn")) or _opt_str(data.get("$URN")) or answer.headers.get("x-restli-id")
+        new_id = opt_str(data.get("commentUrn")) or opt_str(data.get("$URN")) or answer.headers.get("x-restli-id")
         if not new_id:
             raise PayloadInvalid(NETWORK, "the reply was sent but LinkedIn returned no comment URN", item=data)
         return new_id
@@ -714,10 +711,10 @@ def _ref(mention: MentionRef) -> dict[str, Any]:
     raw = mention_raw(mention)
     if isinstance(mention, Mention):
         urn, parent = mention.external_id, mention.parent_id
-        obj = _opt_str(raw.get("object")) or mention.conversation_id
+        obj = opt_str(raw.get("object")) or mention.conversation_id
     else:
-        urn = _opt_str(raw.get("commentUrn")) or _opt_str(raw.get("$URN"))
-        parent, obj = _opt_str(raw.get("parentComment")), _opt_str(raw.get("object"))
+        urn = opt_str(raw.get("commentUrn")) or opt_str(raw.get("$URN"))
+        parent, obj = opt_str(raw.get("parentComment")), opt_str(raw.get("object"))
     if not urn or not urn.startswith("urn:li:comment:") or not obj:
         raise PayloadInvalid(NETWORK, "only comments (with their commentUrn and object) can be answered", item=raw)
     return {"id": urn, "parent": parent, "object": obj}
